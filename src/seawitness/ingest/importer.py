@@ -1,0 +1,223 @@
+"""Bulk import: diff a source download against the store and log what changed.
+
+Public sources revise the past in place (ORBS fills in late tritium results, replaces
+rapid results by precise ones, changes values and changes them back) and carry no sample
+ids. So an import never overwrites and never duplicates: for each result it computes the
+natural key (Measurement.natural_key) and compares with the current version in the store:
+
+* key unknown → a new ``measurement`` entry;
+* same canonical record → unchanged, nothing is written (importing a file twice adds
+  nothing);
+* different record → a ``correction`` entry that supersedes the current version, with the
+  reason ``"source revised"``: the old value stays in the log and in the history.
+
+All files of one import are one transaction: a bad row anywhere leaves the database as it
+was (unless ``skip_invalid``, which sets bad rows aside with their reasons).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from seawitness.ingest.base import ReadResult, Rejected
+from seawitness.ingest.submit import submit
+from seawitness.keyring import KeyPair
+from seawitness.model import Correction, Measurement
+from seawitness.model.entry import Entry
+from seawitness.store import schema as s
+from seawitness.store.store import Store, series_key
+
+SOURCE_REVISED = "source revised"
+
+Signer = Callable[[Connection, str], tuple[str, KeyPair]]
+"""Given the transaction and an organisation: the submitting stakeholder and its key."""
+
+
+@dataclass
+class FileReport:
+    path: str
+    source: str
+    sha256: str
+    read: int = 0
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    not_analysed: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    files: list[FileReport] = field(default_factory=list)
+    tree_size: int = 0
+
+    def total(self, name: str) -> int:
+        return sum(
+            len(getattr(f, name)) if name == "rejected" else getattr(f, name) for f in self.files
+        )
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        return [r for f in self.files for r in f.rejected]
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _hash_of(result: ReadResult) -> str:
+    base = result.path.split("[", 1)[0]  # a workbook sheet: "book.xlsx[T-1]"
+    try:
+        return file_sha256(base)
+    except OSError:
+        return ""
+
+
+def import_results(
+    store: Store,
+    results: Iterable[ReadResult],
+    signer: Signer,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    after_append: Callable[[Connection], object] | None = None,
+    on_file: Callable[[ReadResult], None] | None = None,
+) -> ImportReport:
+    """Import read results in one transaction; return what each file added and revised.
+
+    ``after_append`` runs inside the transaction once all entries are appended (the
+    instance uses it to sign the new checkpoint atomically with the rows).
+    """
+    report = ImportReport()
+    with store.transaction() as conn:
+        heads: dict[str, Any] = dict(store.heads(conn))
+        for result in results:
+            fr = FileReport(
+                path=result.path,
+                source=result.source,
+                sha256=_hash_of(result),
+                not_analysed=result.not_analysed,
+                rejected=list(result.rejected),
+                warnings=list(result.warnings),
+            )
+            store.upsert_stations(conn, result.stations)
+            changes = _diff(conn, result.measurements, heads, signer, fr, now())
+            if changes:
+                row = conn.execute(
+                    insert(s.imports).values(
+                        source=fr.source,
+                        path=Path(fr.path).name,
+                        sha256=fr.sha256,
+                        imported_at=now(),
+                        n_new=fr.new,
+                        n_revised=fr.revised,
+                        n_unchanged=fr.unchanged,
+                        n_rejected=len(fr.rejected),
+                    )
+                )
+                entries = [e for e, _, _ in changes]
+                acc = submit(
+                    store,
+                    conn,
+                    entries,
+                    import_id=row.inserted_primary_key[0],  # type: ignore[index]
+                    verify=False,
+                    known_heads=heads,
+                    parsed=[p for _, _, p in changes],
+                )
+                for (e, sk, _), leaf in zip(changes, acc.leaves, strict=True):
+                    heads[sk] = _HeadRef(leaf, e.record_id)
+            report.files.append(fr)
+            if on_file:
+                on_file(result)
+        if after_append is not None:
+            after_append(conn)
+        report.tree_size = store.tree_size(conn)
+    return report
+
+
+@dataclass
+class _HeadRef:
+    leaf_index: int
+    record_id: str
+
+
+def _diff(
+    conn: Connection,
+    measurements: list[Measurement],
+    heads: dict[str, Any],
+    signer: Signer,
+    fr: FileReport,
+    when: datetime,
+) -> list[tuple[Entry, str, Measurement | Correction]]:
+    """Signed entries for what is new or changed, each with its series key and record."""
+    out: list[tuple[Entry, str, Measurement | Correction]] = []
+    seen: set[str] = set()
+    seqs: dict[str, int] = {}
+    for m in measurements:
+        fr.read += 1
+        sk = series_key(m)
+        if sk in seen:
+            fr.duplicates += 1
+            fr.warnings.append(f"duplicate result left out: {' | '.join(m.natural_key())}")
+            continue
+        seen.add(sk)
+        rec_bytes = m.canonical()
+        head = heads.get(sk)
+        if head is not None and head.record_id == hashlib.sha256(rec_bytes).hexdigest():
+            fr.unchanged += 1
+            continue
+        submitter, key = signer(conn, m.org)
+        if submitter not in seqs:
+            seqs[submitter] = _next_seq(conn, submitter)
+        record: Measurement | Correction
+        if head is None:
+            kind, body, record = "measurement", rec_bytes, m
+            fr.new += 1
+        else:
+            kind = "correction"
+            record = Correction(supersedes=head.leaf_index, reason=SOURCE_REVISED, replacement=m)
+            body = record.canonical()
+            fr.revised += 1
+        e = Entry(
+            kind=kind,
+            record_bytes=body,
+            submitter=submitter,
+            key_id=key.key_id,
+            seq=seqs[submitter],
+            submitted_at=when,
+        )
+        seqs[submitter] += 1
+        out.append((_signed(e, key), sk, record))
+    return out
+
+
+def _next_seq(conn: Connection, submitter: str) -> int:
+    got = conn.execute(
+        select(func.max(s.entries.c.seq)).where(s.entries.c.submitter == submitter)
+    ).scalar_one_or_none()
+    return 0 if got is None else int(got) + 1
+
+
+def _signed(e: Entry, key: KeyPair) -> Entry:
+    return Entry(
+        kind=e.kind,
+        record_bytes=e.record_bytes,
+        submitter=e.submitter,
+        key_id=e.key_id,
+        seq=e.seq,
+        submitted_at=e.submitted_at,
+        signature=key.sign(e.signed_message()),
+    )

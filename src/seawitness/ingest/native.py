@@ -1,0 +1,89 @@
+"""Reader for seawitness's own CSV export, so that export → import is lossless.
+
+The header is the export's (``seawitness.export.tables.MEASUREMENT_FIELDS``, units in
+brackets); index columns (leaf index, version...) are ignored: they belong to the log the
+file came from, not to the records.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from seawitness.export.tables import INDEX_FIELDS, MEASUREMENT_FIELDS
+from seawitness.ingest.base import IngestError, ReadResult, Rejected
+from seawitness.model import Measurement, RecordError
+
+_TYPES = {f.name: f.type for f in MEASUREMENT_FIELDS}
+
+
+def _column_name(header: str) -> str:
+    return header.split(" [", 1)[0].strip()
+
+
+def read_native(path: Path, skip_invalid: bool = False) -> ReadResult:
+    result = ReadResult(source="seawitness", path=str(path))
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        try:
+            header = [_column_name(h) for h in next(reader)]
+        except StopIteration:
+            raise IngestError(path, 1, None, "empty file, expected a header row") from None
+        unknown = [h for h in header if h not in _TYPES]
+        if unknown:
+            raise IngestError(
+                path,
+                1,
+                unknown[0],
+                "unknown column; expected the columns of a seawitness CSV export",
+            )
+        for lineno, cells in enumerate(reader, start=2):
+            if not any(cells):
+                continue
+            if len(cells) != len(header):
+                err = IngestError(path, lineno, None, f"{len(cells)} cells, expected {len(header)}")
+                if not skip_invalid:
+                    raise err
+                result.rejected.append(
+                    Rejected(str(path), lineno, None, err.reason, ",".join(cells))
+                )
+                continue
+            if (
+                next((c for h, c in zip(header, cells, strict=True) if h == "retracted"), "")
+                == "true"
+            ):
+                continue  # a retraction has no record to import
+            try:
+                result.measurements.append(_measurement(header, cells, path, lineno))
+            except IngestError as err:
+                if not skip_invalid:
+                    raise
+                result.rejected.append(
+                    Rejected(str(path), lineno, err.column, err.reason, ",".join(cells))
+                )
+    return result
+
+
+def _measurement(header: list[str], cells: list[str], path: Path, lineno: int) -> Measurement:
+    d: dict[str, Any] = {"schema": "seawitness/measurement/v1"}
+    for name, cell in zip(header, cells, strict=True):
+        if name in INDEX_FIELDS or cell == "":
+            continue
+        t = _TYPES[name]
+        try:
+            if t == "number":
+                d[name] = float(cell)
+            elif t == "integer":
+                d[name] = int(cell)
+            elif name == "extra":
+                d[name] = json.loads(cell)
+            else:
+                d[name] = cell
+        except ValueError:
+            raise IngestError(path, lineno, name, f"{cell!r} is not a valid {t}") from None
+    try:
+        return Measurement.from_dict(d)
+    except RecordError as exc:
+        raise IngestError(path, lineno, exc.field, exc.reason) from None

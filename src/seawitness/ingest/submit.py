@@ -1,0 +1,419 @@
+"""The one gate into the log: check a batch of signed entries, then append it.
+
+Every entry, whether it comes from ``seawitness submit``, the HTTP API or a bulk import,
+passes the same checks before anything is written:
+
+1. the entry is at most 64 KiB and well formed;
+2. its key is registered, belongs to the submitter, and is valid at ``submitted_at``
+   (after ``valid_from``, before ``valid_until`` and before any revocation);
+3. the Ed25519 signature verifies over the signed message;
+4. the sequence number is exactly the submitter's next one (no replay, no reordering,
+   no gap);
+5. the record is valid for its kind (a measurement passes the model's rules, a correction
+   points at the current version of a logged record, key events are signed by an
+   administrator).
+
+The batch is all-or-nothing: the first failure raises :class:`SubmissionError` naming the
+entry and the reason, and the surrounding transaction rolls back, so a rejected
+submission changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, insert, select, update
+
+from seawitness.model import Correction, Measurement, RecordError
+from seawitness.model.entry import Entry, EntryError
+from seawitness.store import schema as s
+from seawitness.store.log import append_leaves
+from seawitness.store.store import Store, as_utc, measurement_row, series_key
+
+ADMIN_KINDS = frozenset({"stakeholder", "key", "revocation"})
+
+
+class SubmissionError(ValueError):
+    """Entry ``index`` of a batch was rejected; nothing of the batch was stored."""
+
+    def __init__(self, index: int, reason: str, record_hint: str = "") -> None:
+        self.index = index
+        self.reason = reason
+        hint = f" ({record_hint})" if record_hint else ""
+        super().__init__(f"entry {index}{hint} rejected: {reason}")
+
+
+@dataclass
+class KeyInfo:
+    key_id: str
+    stakeholder: str
+    public_key: bytes
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    is_admin: bool
+
+    def valid_at(self, t: datetime) -> str | None:
+        """None if the key may sign at ``t``, else the reason it may not."""
+        if t < self.valid_from:
+            return f"key {self.key_id} is not valid before {self.valid_from.isoformat()}"
+        if self.valid_until is not None and t >= self.valid_until:
+            return f"key {self.key_id} expired at {self.valid_until.isoformat()}"
+        if self.revoked_at is not None and t >= self.revoked_at:
+            return f"key {self.key_id} was revoked at {self.revoked_at.isoformat()}"
+        return None
+
+
+@dataclass
+class Accepted:
+    """What a batch added: leaf indexes per kind, and the new tree size."""
+
+    first_leaf: int
+    tree_size: int
+    leaves: list[int]
+
+
+def load_keys(conn: Connection) -> dict[str, KeyInfo]:
+    """Registered keys, plus the administrator key that anchors the log.
+
+    The administrator key is the trust anchor: it is fixed when the instance is created
+    (``meta.admin_vkey``, published beside the log) and signs every stakeholder and key
+    registration, its own included.
+    """
+    stmt = select(s.keys, s.stakeholders.c.kind).join(
+        s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder
+    )
+    out = {}
+    for r in conn.execute(stmt).mappings():
+        out[r["key_id"]] = KeyInfo(
+            key_id=r["key_id"],
+            stakeholder=r["stakeholder"],
+            public_key=bytes(r["public_key"]),
+            valid_from=as_utc(r["valid_from"]),  # type: ignore[arg-type]
+            valid_until=as_utc(r["valid_until"]),
+            revoked_at=as_utc(r["revoked_at"]),
+            is_admin=r["kind"] == "admin",
+        )
+    anchor = conn.execute(
+        select(s.meta.c.value).where(s.meta.c.key == "admin_vkey")
+    ).scalar_one_or_none()
+    if anchor:
+        k = admin_anchor(anchor)
+        out.setdefault(k.key_id, k)
+    return out
+
+
+def admin_anchor(vkey: str) -> KeyInfo:
+    """KeyInfo for the administrator's verifier key (valid from the start of time)."""
+    from seawitness.tlog.note import parse_vkey
+
+    vk = parse_vkey(vkey)
+    return KeyInfo(
+        key_id=f"{vk.name}+{vk.key_id.hex()}",
+        stakeholder=vk.name,
+        public_key=vk.public_key,
+        valid_from=datetime(1970, 1, 1, tzinfo=UTC),
+        valid_until=None,
+        revoked_at=None,
+        is_admin=True,
+    )
+
+
+def _describe(entry: Entry) -> str:
+    try:
+        rec = entry.record
+    except ValueError:
+        return entry.kind
+    if entry.kind == "measurement":
+        return f"{rec.get('org')} {rec.get('station')} {rec.get('nuclide')} {rec.get('sampled_at')}"
+    return f"{entry.kind} {rec.get('id') or rec.get('key_id') or rec.get('supersedes', '')}"
+
+
+def submit(
+    store: Store,
+    conn: Connection,
+    entries: Sequence[Entry],
+    *,
+    import_id: int | None = None,
+    verify: bool = True,
+    keys: dict[str, KeyInfo] | None = None,
+    known_heads: Mapping[str, Any] | None = None,
+    parsed: Sequence[Measurement | Correction] | None = None,
+) -> Accepted:
+    """Check ``entries`` and append them to the log inside ``conn``'s transaction.
+
+    ``verify=False`` skips only the signature check, for entries this process has just
+    signed itself with a key it loaded (bulk import); every other rule still applies.
+    ``known_heads`` (series key → current version) saves reloading the heads when the
+    caller already holds them. ``parsed`` are the records the caller built the entries'
+    record bytes from (bulk import), which saves parsing them back.
+    """
+    keys = keys if keys is not None else load_keys(conn)
+    next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
+    heads = known_heads
+    datas: list[bytes] = []
+    index_rows: list[tuple[Entry, Any]] = []
+    start = store.tree_size(conn)
+    seen_keys: dict[str, int] = {}
+    public_keys: dict[str, Ed25519PublicKey] = {}
+    for i, e in enumerate(entries):
+        try:
+            data = e.to_bytes()
+        except EntryError as exc:
+            raise SubmissionError(i, str(exc), _describe(e)) from None
+        k = keys.get(e.key_id)
+        if k is None:
+            raise SubmissionError(i, f"unknown key {e.key_id!r}", _describe(e))
+        if k.stakeholder != e.submitter:
+            raise SubmissionError(
+                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}"
+            )
+        when = e.submitted_at.astimezone(UTC)
+        why = k.valid_at(when)
+        if why:
+            raise SubmissionError(i, why, _describe(e))
+        if verify:
+            try:
+                if k.key_id not in public_keys:
+                    public_keys[k.key_id] = Ed25519PublicKey.from_public_bytes(k.public_key)
+                public_keys[k.key_id].verify(e.signature, e.signed_message())
+            except InvalidSignature:
+                raise SubmissionError(i, "signature does not verify", _describe(e)) from None
+        expected = next_seq[e.submitter]
+        if e.seq != expected:
+            what = "replayed or reordered" if e.seq < expected else "out of order (gap)"
+            raise SubmissionError(
+                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}"
+            )
+        next_seq[e.submitter] = expected + 1
+        if e.kind in ADMIN_KINDS and not k.is_admin:
+            raise SubmissionError(i, f"{e.kind} entries must be signed by an administrator")
+        try:
+            if e.kind == "measurement":
+                m = parsed[i] if parsed is not None else Measurement.from_dict(e.record)
+                assert isinstance(m, Measurement)
+                if heads is None:
+                    heads = store.heads(conn)
+                sk = series_key(m)
+                if sk in heads or sk in seen_keys:
+                    prev = heads[sk].leaf_index if sk in heads else start + seen_keys[sk]
+                    raise SubmissionError(
+                        i,
+                        f"the same result is already logged as leaf {prev}; "
+                        "submit a correction that supersedes it",
+                        _describe(e),
+                    )
+                seen_keys[sk] = i
+                payload: Any = m
+            elif e.kind == "correction":
+                payload = parsed[i] if parsed is not None else Correction.from_dict(e.record)
+            elif e.kind in ADMIN_KINDS:
+                payload = e.record
+                _check_admin_record(e.kind, payload)
+                if e.kind == "key":  # later entries of the same batch may use it
+                    keys[payload["key_id"]] = _key_from_record(payload)
+                elif e.kind == "revocation" and payload["key_id"] in keys:
+                    keys[payload["key_id"]].revoked_at = _t(payload["revoked_at"])
+            else:
+                payload = e.record
+        except (RecordError, KeyError, TypeError) as exc:
+            raise SubmissionError(i, f"invalid {e.kind} record: {exc}", _describe(e)) from None
+        datas.append(data)
+        index_rows.append((e, payload))
+
+    first = append_leaves(conn, datas, entries)
+    _index(store, conn, first, index_rows, heads, import_id)
+    return Accepted(
+        first_leaf=first,
+        tree_size=first + len(datas),
+        leaves=list(range(first, first + len(datas))),
+    )
+
+
+def _t(v: str | None) -> datetime | None:
+    if v is None:
+        return None
+    return datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _check_admin_record(kind: str, rec: dict[str, Any]) -> None:
+    need = {
+        "stakeholder": ("id", "name", "kind"),
+        "key": ("key_id", "stakeholder", "vkey", "valid_from"),
+        "revocation": ("key_id", "revoked_at", "reason"),
+    }[kind]
+    for f in need:
+        if f not in rec:
+            raise KeyError(f"{kind} record needs field {f!r}")
+    if kind == "key":
+        from seawitness.tlog.note import NoteError, parse_vkey
+
+        try:
+            vk = parse_vkey(rec["vkey"])
+        except NoteError as exc:
+            raise KeyError(f"bad verifier key: {exc}") from None
+        if rec["key_id"] != f"{vk.name}+{vk.key_id.hex()}":
+            raise KeyError(f"key_id {rec['key_id']!r} does not match the verifier key")
+
+
+def _key_from_record(rec: dict[str, Any]) -> KeyInfo:
+    from seawitness.tlog.note import parse_vkey
+
+    vk = parse_vkey(rec["vkey"])
+    return KeyInfo(
+        key_id=rec["key_id"],
+        stakeholder=rec["stakeholder"],
+        public_key=vk.public_key,
+        valid_from=_t(rec["valid_from"]),  # type: ignore[arg-type]
+        valid_until=_t(rec.get("valid_until")),
+        revoked_at=None,
+        is_admin=bool(rec.get("admin", False)),
+    )
+
+
+def _index(
+    store: Store,
+    conn: Connection,
+    first: int,
+    rows: list[tuple[Entry, Any]],
+    heads: Mapping[str, Any] | None,
+    import_id: int | None,
+) -> None:
+    """Write the query indexes for freshly appended leaves."""
+    mrows: list[dict[str, Any]] = []
+    head_new: list[dict[str, Any]] = []
+    for off, (e, payload) in enumerate(rows):
+        leaf = first + off
+        record_id = e.record_id
+        if e.kind == "measurement":
+            m: Measurement = payload
+            row = measurement_row(m)
+            sk = series_key(m)
+            row.update(
+                leaf_index=leaf,
+                record_id=record_id,
+                series_key=sk,
+                version=1,
+                supersedes=None,
+                reason=None,
+                retracted=False,
+                import_id=import_id,
+            )
+            mrows.append(row)
+            head_new.append({"series_key": sk, "leaf_index": leaf, "version": 1})
+        elif e.kind == "correction":
+            _flush(conn, mrows, head_new)
+            _apply_correction(store, conn, leaf, record_id, payload, import_id)
+        elif e.kind == "stakeholder":
+            conn.execute(s.stakeholders.delete().where(s.stakeholders.c.id == payload["id"]))
+            conn.execute(
+                insert(s.stakeholders).values(
+                    id=payload["id"],
+                    name=payload["name"],
+                    country=payload.get("country"),
+                    kind=payload["kind"],
+                    leaf_index=leaf,
+                )
+            )
+        elif e.kind == "key":
+            from seawitness.tlog.note import parse_vkey
+
+            conn.execute(
+                insert(s.keys).values(
+                    key_id=payload["key_id"],
+                    stakeholder=payload["stakeholder"],
+                    public_key=parse_vkey(payload["vkey"]).public_key,
+                    vkey=payload["vkey"],
+                    valid_from=_t(payload["valid_from"]),
+                    valid_until=_t(payload.get("valid_until")),
+                    revoked_at=None,
+                    demo=bool(payload.get("demo", False)),
+                    leaf_index=leaf,
+                )
+            )
+        elif e.kind == "revocation":
+            conn.execute(
+                update(s.keys)
+                .where(s.keys.c.key_id == payload["key_id"])
+                .values(revoked_at=_t(payload["revoked_at"]))
+            )
+    _flush(conn, mrows, head_new)
+
+
+def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[str, Any]]) -> None:
+    if mrows:
+        conn.execute(insert(s.measurements), mrows)
+        conn.execute(insert(s.heads), head_new)
+        mrows.clear()
+        head_new.clear()
+
+
+def _apply_correction(
+    store: Store, conn: Connection, leaf: int, record_id: str, c: Correction, import_id: int | None
+) -> None:
+    m = s.measurements
+    old = conn.execute(select(m).where(m.c.leaf_index == c.supersedes)).mappings().first()
+    if old is None:
+        raise SubmissionError(
+            leaf, f"correction supersedes leaf {c.supersedes}, which is not a logged measurement"
+        )
+    head = (
+        conn.execute(select(s.heads).where(s.heads.c.series_key == old["series_key"]))
+        .mappings()
+        .one()
+    )
+    if head["leaf_index"] != c.supersedes:
+        raise SubmissionError(
+            leaf,
+            f"leaf {c.supersedes} was already superseded by leaf "
+            f"{head['leaf_index']}; correct the current version",
+        )
+    if c.replacement is not None:
+        row = measurement_row(c.replacement)
+        retracted = False
+    else:
+        row = {
+            k: v
+            for k, v in old.items()
+            if k
+            not in (
+                "leaf_index",
+                "record_id",
+                "series_key",
+                "version",
+                "supersedes",
+                "reason",
+                "retracted",
+                "import_id",
+            )
+        }
+        retracted = True
+    version = head["version"] + 1
+    row.update(
+        leaf_index=leaf,
+        record_id=record_id,
+        series_key=old["series_key"],
+        version=version,
+        supersedes=c.supersedes,
+        reason=c.reason,
+        retracted=retracted,
+        import_id=import_id,
+    )
+    conn.execute(insert(m).values(**row))
+    conn.execute(
+        update(s.heads)
+        .where(s.heads.c.series_key == old["series_key"])
+        .values(leaf_index=leaf, version=version)
+    )
+
+
+def entry_summary(data: bytes) -> dict[str, Any]:
+    """A short description of leaf data for error messages and audits."""
+    obj = json.loads(data)
+    return {k: obj.get(k) for k in ("kind", "submitter", "key_id", "seq")}

@@ -1,0 +1,87 @@
+"""Canonical bytes of a record: RFC 8785 JSON Canonicalization Scheme (JCS).
+
+Every record that is signed or put in the log is first turned into JCS bytes, so that
+two parties who hold the same record compute the same signature input and the same leaf
+hash, whatever JSON library they use. See RFC 8785 §3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import rfc8785
+
+_MAX_SAFE = 2**53
+
+
+def _fast_form(obj: Any) -> Any:
+    """Return ``obj`` with integral floats as ints, or None if the fast path cannot be used.
+
+    For ASCII-keyed objects whose numbers are integers or floats whose shortest repr has
+    no exponent, Python's ``json.dumps(sort_keys=True, ensure_ascii=False)`` produces
+    exactly the RFC 8785 bytes: JCS escapes strings as JSON.stringify does (only ``"``,
+    ``\\`` and control characters, with the same short forms and lower-case ``\\u00xx``),
+    sorts ASCII keys in the same order, and formats such numbers as ECMAScript's
+    Number.prototype.toString does (RFC 8785 §3.2.2.3). Anything else falls back to the
+    reference implementation.
+    """
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str) or not k.isascii():
+                return None
+            fv = _fast_form(v)
+            if fv is None and v is not None:
+                return None
+            out[k] = fv
+        return out
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            return None
+        if obj.is_integer():
+            return int(obj) if abs(obj) < _MAX_SAFE else None
+        return obj if "e" not in repr(obj) else None
+    if isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return obj if abs(obj) < _MAX_SAFE else None
+    if isinstance(obj, list):
+        items = [_fast_form(v) for v in obj]
+        if any(f is None and v is not None for f, v in zip(items, obj, strict=True)):
+            return None
+        return items
+    return None
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """Return the RFC 8785 canonical JSON encoding of ``obj`` (UTF-8 bytes).
+
+    Records are small and flat, so a fast path produces the same bytes with the standard
+    library (see :func:`_fast_form`); anything unusual goes through ``rfc8785``. Raises
+    ``ValueError`` for values JCS cannot represent (NaN, infinities, integers beyond
+    IEEE 754 double precision): a record must not carry them.
+    """
+    fast = _fast_form(obj)
+    if fast is not None:
+        return json.dumps(
+            fast, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    try:
+        return rfc8785.dumps(obj)
+    except (rfc8785.CanonicalizationError, TypeError) as exc:
+        raise ValueError(f"cannot canonicalize record: {exc}") from exc
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse canonical bytes and check that they are canonical (re-encode equals input)."""
+    obj = json.loads(data)
+    if canonical_bytes(obj) != data:
+        raise ValueError("bytes are valid JSON but not in RFC 8785 canonical form")
+    return obj
+
+
+def record_id(data: bytes) -> str:
+    """The id of a record: hex SHA-256 of its canonical bytes (content address)."""
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,150 @@
+"""The signed envelope that becomes one leaf of the log.
+
+A lab signs *what* it says (the record), *who* says it (submitter and key id), *when*
+(submission time) and *in which order* (a per-submitter sequence number, so a replayed or
+reordered submission is detectable). The leaf stored in the log is the canonical JSON of
+the envelope including the signature, so any single leaf with its inclusion proof shows,
+on its own, who said what.
+
+Signed message: ``b"seawitness/entry/v1\\n" + JCS(envelope without "signature")``. The
+prefix separates these signatures from any other use of the same key (domain separation,
+as C2SP signed notes and cosignatures do).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from seawitness.model.canonical import canonical_bytes, parse_canonical, record_id
+
+ENTRY_SCHEMA = "seawitness/entry/v1"
+SIGNING_PREFIX = b"seawitness/entry/v1\n"
+MAX_ENTRY_BYTES = 65535  # c2sp.org/tlog-tiles: entry bundle items have a uint16 length
+
+KINDS = frozenset(
+    {"measurement", "correction", "stakeholder", "key", "revocation", "ruleset", "alert"}
+)
+
+
+class EntryError(ValueError):
+    """A malformed or oversized entry."""
+
+
+def _jstr(text: str) -> bytes:
+    """A JSON string as RFC 8785 writes it (same escaping as json.dumps, unescaped UTF-8)."""
+    return json.dumps(text, ensure_ascii=False).encode("utf-8")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A signed log entry. ``record_bytes`` are the canonical bytes of the record."""
+
+    kind: str
+    record_bytes: bytes
+    submitter: str
+    key_id: str
+    seq: int
+    submitted_at: datetime
+    signature: bytes = b""
+
+    def signed_message(self) -> bytes:
+        """The bytes the submitter's Ed25519 key signs."""
+        return SIGNING_PREFIX + self._body(with_signature=False)
+
+    def _body(self, with_signature: bool) -> bytes:
+        if self.kind not in KINDS:
+            raise EntryError(f"unknown entry kind {self.kind!r}")
+        # Keys in RFC 8785 order (ASCII): key_id, kind, record, schema, seq, signature,
+        # submitted_at, submitter. Built by concatenation so the record bytes are not
+        # parsed and re-encoded for every entry; they are canonical already.
+        parts = [
+            b'{"key_id":',
+            _jstr(self.key_id),
+            b',"kind":',
+            _jstr(self.kind),
+            b',"record":',
+            self.record_bytes,
+            b',"schema":"',
+            ENTRY_SCHEMA.encode(),
+            b'"',
+            b',"seq":',
+            str(self.seq).encode(),
+        ]
+        if with_signature:
+            parts += [b',"signature":"', base64.b64encode(self.signature), b'"']
+        parts += [
+            b',"submitted_at":',
+            _jstr(_iso(self.submitted_at)),
+            b',"submitter":',
+            _jstr(self.submitter),
+            b"}",
+        ]
+        return b"".join(parts)
+
+    def to_bytes(self) -> bytes:
+        """The leaf data: canonical JSON of the whole envelope, at most 64 KiB."""
+        if not self.signature:
+            raise EntryError("entry is not signed")
+        data = self._body(with_signature=True)
+        if len(data) > MAX_ENTRY_BYTES:
+            raise EntryError(
+                f"entry is {len(data)} bytes; a log entry is at most {MAX_ENTRY_BYTES} bytes"
+            )
+        return data
+
+    @property
+    def record_id(self) -> str:
+        """Content address of the record: SHA-256 hex of its canonical bytes."""
+        return record_id(self.record_bytes)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return json.loads(self.record_bytes)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Entry:
+        """Parse leaf data; it must be canonical and complete."""
+        if len(data) > MAX_ENTRY_BYTES:
+            raise EntryError(f"entry is {len(data)} bytes; at most {MAX_ENTRY_BYTES}")
+        try:
+            obj = parse_canonical(data)
+        except ValueError as exc:
+            raise EntryError(f"entry is not canonical JSON: {exc}") from None
+        if not isinstance(obj, dict) or obj.get("schema") != ENTRY_SCHEMA:
+            raise EntryError(f"entry schema must be {ENTRY_SCHEMA!r}")
+        expected = {
+            "key_id",
+            "kind",
+            "record",
+            "schema",
+            "seq",
+            "signature",
+            "submitted_at",
+            "submitter",
+        }
+        if set(obj) != expected:
+            raise EntryError(f"entry fields must be {sorted(expected)}, got {sorted(obj)}")
+        try:
+            sig = base64.b64decode(obj["signature"], validate=True)
+            when = datetime.fromisoformat(obj["submitted_at"].replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise EntryError(f"bad signature or time: {exc}") from None
+        if not isinstance(obj["seq"], int) or obj["seq"] < 0:
+            raise EntryError("seq must be a non-negative integer")
+        return cls(
+            kind=obj["kind"],
+            record_bytes=canonical_bytes(obj["record"]),
+            submitter=obj["submitter"],
+            key_id=obj["key_id"],
+            seq=obj["seq"],
+            submitted_at=when,
+            signature=sig,
+        )

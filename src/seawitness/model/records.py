@@ -1,0 +1,352 @@
+"""The records everything else is built on: stakeholders, stations, samples, measurements.
+
+A :class:`Measurement` is the unit that is signed and put in the log: one result for one
+nuclide in one sample. It carries the sample's description with it (medium, species,
+tissue, station, sampling time, depth), because most public sources (ORBS, the NRA
+workbook) publish no sample ids; where a lab does give one, ``sample_id`` holds it and
+*split samples* (one physical sample analysed by several labs) share it.
+
+Detection codes follow MARIS (IAEA Marine Radioactivity Information System,
+``dbo_detectlimit``):
+
+* ``=``  detected; ``value`` is the result, ``uncertainty`` its standard uncertainty.
+* ``<``  below the detection limit; ``value`` *is* the detection limit.
+* ``ND`` not detected and no limit reported; ``value`` is None.
+* ``DE`` derived from other results (e.g. a sum).
+
+A non-detect is never stored as a number that pretends to be a result.
+
+Uncertainties are stored as standard uncertainties (k = 1, GUM); the coverage factor the
+lab reported is kept so the original statement can be reconstructed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from seawitness.model.canonical import canonical_bytes, record_id
+from seawitness.model.nuclides import normalize_nuclide
+
+MEASUREMENT_SCHEMA = "seawitness/measurement/v1"
+CORRECTION_SCHEMA = "seawitness/correction/v1"
+
+
+class Detection(StrEnum):
+    """MARIS detection code."""
+
+    DETECTED = "="
+    BELOW_LIMIT = "<"
+    NOT_DETECTED = "ND"
+    DERIVED = "DE"
+
+
+class Medium(StrEnum):
+    SEAWATER = "seawater"
+    FISH = "fish"
+    SHELLFISH = "shellfish"
+    SEAWEED = "seaweed"
+    SEDIMENT = "sediment"
+    SUSPENDED_MATTER = "suspended_matter"
+    BIOTA = "biota"
+    DRINKING_WATER = "drinking_water"
+    TREATED_WATER = "treated_water"
+
+
+class Basis(StrEnum):
+    """What the activity is expressed per: litre of water, kg wet (fresh) or kg dry mass."""
+
+    WATER = "water"
+    WET = "wet"
+    DRY = "dry"
+
+
+class Analysis(StrEnum):
+    """TEPCO publishes a quick *rapid* analysis and later a *precise* one of the same sample."""
+
+    RAPID = "rapid"
+    PRECISE = "precise"
+
+
+class RecordError(ValueError):
+    """A record that breaks a rule of the model; ``field`` names the offending field."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.reason = message
+
+
+# The map the dashboard draws and the importers accept: the North Pacific around Japan
+# widely (MARIS holds Pacific-wide data). Outside it is almost certainly a typo.
+MAP_BOUNDS = (-90.0, 90.0, -180.0, 180.0)
+
+
+def check_coordinates(lat: float | None, lon: float | None) -> None:
+    """Reject coordinates that are not on the Earth (e.g. a degree typed 337 for 37)."""
+    if lat is None and lon is None:
+        return
+    if lat is None or lon is None:
+        raise RecordError("lat" if lat is None else "lon", "both coordinates or neither")
+    if not (MAP_BOUNDS[0] <= lat <= MAP_BOUNDS[1]):
+        raise RecordError("lat", f"latitude {lat} is outside -90..90")
+    if not (MAP_BOUNDS[2] <= lon <= MAP_BOUNDS[3]):
+        raise RecordError("lon", f"longitude {lon} is outside -180..180")
+
+
+def _utc_iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(s: str) -> datetime:
+    """Parse an ISO 8601 time with a zone and return it in UTC."""
+    t = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        raise ValueError(f"time {s!r} has no time zone")
+    return t.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Stakeholder:
+    """A party that submits, publishes or witnesses: a lab, programme, regulator, witness."""
+
+    id: str  # short stable id, e.g. "TEPCO", "NRA", "KINS"
+    name: str
+    country: str | None = None  # ISO 3166-1 alpha-2
+    kind: str = "lab"  # lab | programme | regulator | witness | operator
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A sampling location. ``coords_known`` is False where the source gives none."""
+
+    code: str
+    org: str
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zone: str | None = None  # outlet-3km | square-10km | offshore | unknown
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        check_coordinates(self.lat, self.lon)
+
+    @property
+    def coords_known(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One result for one nuclide in one sample; the unit that is signed and logged."""
+
+    org: str
+    station: str
+    medium: Medium
+    sampled_at: datetime
+    nuclide: str
+    detection: Detection
+    value: float | None
+    unit: str
+    basis: Basis
+    uncertainty: float | None = None
+    coverage_factor: float | None = None
+    detection_limit: float | None = None
+    depth: str | None = None
+    depth_m: float | None = None
+    species: str | None = None
+    tissue: str | None = None
+    sample_id: str | None = None
+    replicate: int = 0
+    analysis: Analysis | None = None
+    method: str | None = None
+    lab: str | None = None
+    reference_date: datetime | None = None
+    source_tz: str = "UTC"
+    source: str | None = None
+    note: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the record's own rules; raise :class:`RecordError` naming the field."""
+        if not self.org:
+            raise RecordError("org", "an organisation is required")
+        if not self.station:
+            raise RecordError("station", "a station code is required")
+        if self.sampled_at.tzinfo is None:
+            raise RecordError("sampled_at", "must carry a time zone (stored in UTC)")
+        if not (1945 <= self.sampled_at.year <= 2200):
+            raise RecordError("sampled_at", f"impossible date {self.sampled_at.date()}")
+        try:
+            if normalize_nuclide(self.nuclide) != self.nuclide:
+                raise RecordError(
+                    "nuclide", f"{self.nuclide!r} is not canonical; use normalize_nuclide()"
+                )
+        except ValueError as exc:
+            if isinstance(exc, RecordError):
+                raise
+            raise RecordError("nuclide", str(exc)) from None
+        for name in ("value", "uncertainty", "coverage_factor", "detection_limit", "depth_m"):
+            v = getattr(self, name)
+            if v is not None and not math.isfinite(v):
+                raise RecordError(name, f"must be a finite number, not {v}")
+        d = self.detection
+        if d in (Detection.DETECTED, Detection.DERIVED) and self.value is None:
+            raise RecordError("value", f"a result with detection {d.value!r} needs a value")
+        if d == Detection.BELOW_LIMIT:
+            if self.value is None:
+                raise RecordError("value", "'<' needs the detection limit as its value")
+            if self.value <= 0:
+                raise RecordError("value", f"detection limit must be positive, got {self.value}")
+        if d == Detection.NOT_DETECTED and self.value is not None:
+            raise RecordError("value", "'ND' carries no value; use '<' with the limit")
+        if self.detection_limit is not None and self.detection_limit <= 0:
+            raise RecordError("detection_limit", f"must be positive, got {self.detection_limit}")
+        if self.uncertainty is not None and self.uncertainty < 0:
+            raise RecordError("uncertainty", f"must not be negative, got {self.uncertainty}")
+        if self.coverage_factor is not None and self.coverage_factor <= 0:
+            raise RecordError("coverage_factor", "must be positive")
+        if not self.unit:
+            raise RecordError("unit", "a unit is required")
+        check_coordinates(self.lat, self.lon)
+
+    # -- identity -------------------------------------------------------------------
+    def natural_key(self) -> tuple[str, ...]:
+        """What identifies "the same result" across downloads of a source with no ids.
+
+        (organisation, station, depth, sampling time, analysis type, medium, species,
+        tissue, nuclide, unit, basis, replicate): a later download that changes the value
+        for this key is a *revision* of the result, not a new one.
+        """
+        return (
+            self.org,
+            self.station,
+            self.depth or "",
+            _utc_iso(self.sampled_at),
+            self.analysis.value if self.analysis else "",
+            self.medium.value,
+            self.species or "",
+            self.tissue or "",
+            self.nuclide,
+            self.unit,
+            self.basis.value,
+            str(self.replicate),
+            self.sample_id or "",
+        )
+
+    # -- canonical form ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the schema version; None fields are left out."""
+        out: dict[str, Any] = {"schema": MEASUREMENT_SCHEMA}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is None or (f.name == "extra" and not v) or (f.name == "replicate" and v == 0):
+                continue
+            if isinstance(v, datetime):
+                v = _utc_iso(v)
+            elif isinstance(v, StrEnum):
+                v = v.value
+            elif isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+                v = float(v)
+            out[f.name] = v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Measurement:
+        """Inverse of :meth:`to_dict`; unknown fields and wrong schemas are errors."""
+        if d.get("schema") != MEASUREMENT_SCHEMA:
+            raise RecordError("schema", f"expected {MEASUREMENT_SCHEMA!r}, got {d.get('schema')!r}")
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names - {"schema"}
+        if unknown:
+            raise RecordError(sorted(unknown)[0], "unknown field")
+        kw: dict[str, Any] = {k: v for k, v in d.items() if k != "schema"}
+        try:
+            for k in ("sampled_at", "reference_date"):
+                if k in kw:
+                    kw[k] = parse_utc(kw[k])
+            kw["medium"] = Medium(kw["medium"])
+            kw["detection"] = Detection(kw["detection"])
+            kw["basis"] = Basis(kw["basis"])
+            if "analysis" in kw:
+                kw["analysis"] = Analysis(kw["analysis"])
+            for k in (
+                "value",
+                "uncertainty",
+                "coverage_factor",
+                "detection_limit",
+                "depth_m",
+                "lat",
+                "lon",
+            ):
+                if kw.get(k) is not None:
+                    kw[k] = float(kw[k])
+        except KeyError as exc:
+            raise RecordError(str(exc.args[0]), "required field missing") from None
+        except ValueError as exc:
+            raise RecordError("record", str(exc)) from None
+        return cls(**kw)
+
+    def canonical(self) -> bytes:
+        """RFC 8785 bytes of :meth:`to_dict`: what is signed and hashed."""
+        return canonical_bytes(self.to_dict())
+
+    @property
+    def id(self) -> str:
+        return record_id(self.canonical())
+
+    def replace(self, **changes: Any) -> Measurement:
+        d = asdict(self)
+        d.update(changes)
+        return Measurement(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A signed statement that replaces or retracts an earlier logged record.
+
+    ``supersedes`` is the leaf index of the record it corrects; ``replacement`` is the new
+    record, or None for a retraction. Nothing is ever updated in place.
+    """
+
+    supersedes: int
+    reason: str
+    replacement: Measurement | None = None
+
+    def __post_init__(self) -> None:
+        if self.supersedes < 0:
+            raise RecordError("supersedes", "must be a leaf index (>= 0)")
+        if not self.reason.strip():
+            raise RecordError("reason", "a correction must say why")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "schema": CORRECTION_SCHEMA,
+            "supersedes": self.supersedes,
+            "reason": self.reason,
+        }
+        if self.replacement is not None:
+            out["replacement"] = self.replacement.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Correction:
+        if d.get("schema") != CORRECTION_SCHEMA:
+            raise RecordError("schema", f"expected {CORRECTION_SCHEMA!r}")
+        rep = d.get("replacement")
+        return cls(
+            supersedes=int(d["supersedes"]),
+            reason=str(d["reason"]),
+            replacement=Measurement.from_dict(rep) if rep is not None else None,
+        )
+
+    def canonical(self) -> bytes:
+        return canonical_bytes(self.to_dict())

@@ -1,0 +1,188 @@
+"""The database schema (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Two kinds of table:
+
+* **The log and what it says** (``entries``, ``tiles``, ``checkpoints``,
+  ``cosignatures``): append-only. ``entries`` holds each leaf's bytes exactly as hashed,
+  so the tiles and checkpoints can always be recomputed from it.
+* **Indexes over the log** (``measurements``, ``heads``, ``stations``,
+  ``stakeholders``, ``keys``, ``imports``): derived, for fast queries. A measurement row
+  exists if and only if its leaf is in ``entries`` (same transaction); ``heads`` points
+  each series to its newest version and is the only table whose rows change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # the leaf's bytes as hashed (RFC 9162 §2.1.1)
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("submitter", String(64), nullable=False),
+    Column("key_id", String(128), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("record_id", String(64), nullable=False),
+)
+Index("ix_entries_submitter_seq", entries.c.submitter, entries.c.seq, unique=True)
+Index("ix_entries_record_id", entries.c.record_id)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("org", String(64), primary_key=True),
+    Column("code", String(128), primary_key=True),
+    Column("name", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("zone", String(32), nullable=False),
+    Column("zone_source", String(16), nullable=False),
+    Column("coords_known", Boolean, nullable=False),
+    Column("source", Text),
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column(
+        "leaf_index",
+        BigInteger,
+        ForeignKey("entries.leaf_index"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("record_id", String(64), nullable=False),
+    Column("series_key", String(64), nullable=False),  # SHA-256 of the natural key
+    Column("version", Integer, nullable=False),
+    Column("supersedes", BigInteger),  # leaf index of the previous version
+    Column("reason", Text),  # why this version exists: None for the first one
+    Column("retracted", Boolean, nullable=False, default=False),
+    Column("org", String(64), nullable=False),
+    Column("station", String(128), nullable=False),
+    Column("medium", String(32), nullable=False),
+    Column("sampled_at", DateTime(timezone=True), nullable=False),
+    Column("nuclide", String(32), nullable=False),
+    Column("detection", String(2), nullable=False),
+    Column("value", Float),
+    Column("unit", String(32), nullable=False),
+    Column("basis", String(8), nullable=False),
+    Column("uncertainty", Float),
+    Column("coverage_factor", Float),
+    Column("detection_limit", Float),
+    Column("depth", Text),
+    Column("depth_m", Float),
+    Column("species", Text),
+    Column("tissue", Text),
+    Column("sample_id", Text),
+    Column("analysis", String(16)),
+    Column("lab", String(64)),
+    Column("source", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("import_id", Integer),
+)
+Index("ix_measurements_series", measurements.c.series_key, measurements.c.version, unique=True)
+Index("ix_measurements_station", measurements.c.org, measurements.c.station, measurements.c.nuclide)
+Index("ix_measurements_nuclide_time", measurements.c.nuclide, measurements.c.sampled_at)
+
+heads = Table(
+    "heads",
+    metadata,
+    Column("series_key", String(64), primary_key=True),
+    Column("leaf_index", BigInteger, ForeignKey("measurements.leaf_index"), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_heads_leaf", heads.c.leaf_index, unique=True)
+
+stakeholders = Table(
+    "stakeholders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(2)),
+    Column("kind", String(16), nullable=False),
+    Column("leaf_index", BigInteger),
+)
+
+keys = Table(
+    "keys",
+    metadata,
+    Column("key_id", String(128), primary_key=True),
+    Column("stakeholder", String(64), ForeignKey("stakeholders.id"), nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("vkey", Text, nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("demo", Boolean, nullable=False, default=False),
+    Column("leaf_index", BigInteger),
+)
+
+tiles = Table(
+    "tiles",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("width", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),  # the signed note, as served
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("size", BigInteger, ForeignKey("checkpoints.size"), primary_key=True),
+    Column("witness", String(256), primary_key=True),
+    Column("signature_line", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("n_new", Integer, nullable=False),
+    Column("n_revised", Integer, nullable=False),
+    Column("n_unchanged", Integer, nullable=False),
+    Column("n_rejected", Integer, nullable=False),
+)
+Index("ix_imports_sha", imports.c.sha256)

@@ -1,0 +1,341 @@
+"""The store: one interface over SQLite and PostgreSQL for the log and its indexes.
+
+Everything that writes goes through a :class:`Store` transaction so that a record is in
+the database if and only if its leaf is in the log (DESIGN: rows and leaves in the same
+transaction). Reads are plain SQLAlchemy Core queries that return dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select
+
+from seawitness.model import Measurement, Station
+from seawitness.model.zones import zone_for
+from seawitness.store import schema as s
+from seawitness.store.db import make_engine, migrate
+
+
+def series_key(m: Measurement) -> str:
+    """SHA-256 hex of the measurement's natural key (see Measurement.natural_key)."""
+    return hashlib.sha256("\x1f".join(m.natural_key()).encode()).hexdigest()
+
+
+def as_utc(t: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if t is None:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def measurement_row(m: Measurement) -> dict[str, Any]:
+    """The queryable columns of a measurement (the log entry holds the full record)."""
+    return {
+        "org": m.org,
+        "station": m.station,
+        "medium": m.medium.value,
+        "sampled_at": m.sampled_at,
+        "nuclide": m.nuclide,
+        "detection": m.detection.value,
+        "value": m.value,
+        "unit": m.unit,
+        "basis": m.basis.value,
+        "uncertainty": m.uncertainty,
+        "coverage_factor": m.coverage_factor,
+        "detection_limit": m.detection_limit,
+        "depth": m.depth,
+        "depth_m": m.depth_m,
+        "species": m.species,
+        "tissue": m.tissue,
+        "sample_id": m.sample_id,
+        "analysis": m.analysis.value if m.analysis else None,
+        "lab": m.lab,
+        "source": m.source,
+        "lat": m.lat,
+        "lon": m.lon,
+    }
+
+
+@dataclass
+class Head:
+    leaf_index: int
+    version: int
+    record_id: str
+    retracted: bool
+
+
+@dataclass(frozen=True)
+class Query:
+    """Filters for :meth:`Store.measurements`; None means no filter."""
+
+    station: str | None = None
+    nuclide: str | None = None
+    medium: str | None = None
+    org: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    history: bool = False  # all versions, not only the current one
+    limit: int | None = None
+    offset: int = 0
+
+
+class Store:
+    """A seawitness database. Open with :meth:`open`; it migrates itself to head."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: all of it is stored, or none of it."""
+        # Appends must be serialised: leaf indexes and tiles depend on the order. SQLite
+        # takes its write lock up front (BEGIN IMMEDIATE, see db.py); PostgreSQL takes an
+        # advisory lock held to the end of the transaction.
+        with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7327)")
+            yield conn
+
+    # -- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str, conn: Connection | None = None) -> str | None:
+        stmt = select(s.meta.c.value).where(s.meta.c.key == key)
+        if conn is not None:
+            return conn.execute(stmt).scalar_one_or_none()
+        with self.engine.connect() as c:
+            return c.execute(stmt).scalar_one_or_none()
+
+    def set_meta(self, conn: Connection, key: str, value: str) -> None:
+        conn.execute(s.meta.delete().where(s.meta.c.key == key))
+        conn.execute(insert(s.meta).values(key=key, value=value))
+
+    # -- stations ---------------------------------------------------------------------
+    def upsert_stations(self, conn: Connection, stations: Iterable[Station]) -> int:
+        """Add stations not yet known; a known station keeps its stored description."""
+        existing = {
+            (r.org, r.code) for r in conn.execute(select(s.stations.c.org, s.stations.c.code))
+        }
+        rows = []
+        for st in stations:
+            if (st.org, st.code) in existing:
+                continue
+            existing.add((st.org, st.code))
+            zone, zsrc = zone_for(st.code, st.lat, st.lon)
+            rows.append(
+                {
+                    "org": st.org,
+                    "code": st.code,
+                    "name": st.name,
+                    "lat": st.lat,
+                    "lon": st.lon,
+                    "zone": st.zone or zone,
+                    "zone_source": zsrc if not st.zone else "source",
+                    "coords_known": st.coords_known,
+                    "source": st.source,
+                }
+            )
+        if rows:
+            conn.execute(insert(s.stations), rows)
+        return len(rows)
+
+    def stations(self) -> list[dict[str, Any]]:
+        """Every station with its number of current results."""
+        counts = (
+            select(
+                s.measurements.c.org,
+                s.measurements.c.station,
+                func.count().label("n"),
+                func.max(s.measurements.c.sampled_at).label("last"),
+            )
+            .select_from(
+                s.measurements.join(s.heads, s.heads.c.leaf_index == s.measurements.c.leaf_index)
+            )
+            .group_by(s.measurements.c.org, s.measurements.c.station)
+            .subquery()
+        )
+        stmt = (
+            select(
+                s.stations,
+                func.coalesce(counts.c.n, 0).label("n_results"),
+                counts.c.last.label("last_sampled"),
+            )
+            .select_from(
+                s.stations.outerjoin(
+                    counts,
+                    and_(counts.c.org == s.stations.c.org, counts.c.station == s.stations.c.code),
+                )
+            )
+            .order_by(s.stations.c.org, s.stations.c.code)
+        )
+        with self.engine.connect() as c:
+            out = []
+            for r in c.execute(stmt).mappings():
+                d = dict(r)
+                d["last_sampled"] = as_utc(d["last_sampled"])
+                out.append(d)
+            return out
+
+    # -- measurements -----------------------------------------------------------------
+    def heads(self, conn: Connection) -> dict[str, Head]:
+        """series_key → its newest version, for diffing a new download against the store."""
+        stmt = select(
+            s.heads.c.series_key,
+            s.heads.c.leaf_index,
+            s.heads.c.version,
+            s.measurements.c.record_id,
+            s.measurements.c.retracted,
+        ).join(s.measurements, s.measurements.c.leaf_index == s.heads.c.leaf_index)
+        return {r[0]: Head(r[1], r[2], r[3], bool(r[4])) for r in conn.execute(stmt)}
+
+    def _filtered(self, q: Query):
+        m = s.measurements
+        stmt = select(m)
+        if not q.history:
+            stmt = stmt.join(s.heads, s.heads.c.leaf_index == m.c.leaf_index).where(
+                m.c.retracted.is_(False)
+            )
+        conds = []
+        if q.station:
+            conds.append(m.c.station == q.station)
+        if q.nuclide:
+            conds.append(m.c.nuclide == q.nuclide)
+        if q.medium:
+            conds.append(m.c.medium == q.medium)
+        if q.org:
+            conds.append(m.c.org == q.org)
+        if q.since:
+            conds.append(m.c.sampled_at >= q.since)
+        if q.until:
+            conds.append(m.c.sampled_at < q.until)
+        if q.bbox:
+            x0, y0, x1, y1 = q.bbox
+            conds += [m.c.lon >= x0, m.c.lon <= x1, m.c.lat >= y0, m.c.lat <= y1]
+        if conds:
+            stmt = stmt.where(and_(*conds))
+        return stmt
+
+    def measurements(self, q: Query | None = None) -> list[dict[str, Any]]:
+        """Current measurements (or every version with ``history``) matching ``q``."""
+        q = q or Query()
+        stmt = self._filtered(q).order_by(s.measurements.c.sampled_at, s.measurements.c.leaf_index)
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+        if q.offset:
+            stmt = stmt.offset(q.offset)
+        with self.engine.connect() as c:
+            return [_clean(r) for r in c.execute(stmt).mappings()]
+
+    def count(self, q: Query | None = None) -> int:
+        sub = self._filtered(q or Query()).subquery()
+        with self.engine.connect() as c:
+            return int(c.execute(select(func.count()).select_from(sub)).scalar_one())
+
+    def history(self, leaf_index: int) -> list[dict[str, Any]]:
+        """Every version of the series the given leaf belongs to, oldest first."""
+        m = s.measurements
+        with self.engine.connect() as c:
+            key = c.execute(
+                select(m.c.series_key).where(m.c.leaf_index == leaf_index)
+            ).scalar_one_or_none()
+            if key is None:
+                return []
+            rows = c.execute(select(m).where(m.c.series_key == key).order_by(m.c.version))
+            return [_clean(r) for r in rows.mappings()]
+
+    def entry(self, leaf_index: int) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            r = (
+                c.execute(select(s.entries).where(s.entries.c.leaf_index == leaf_index))
+                .mappings()
+                .first()
+            )
+            return dict(r) if r else None
+
+    def entries_range(self, start: int, end: int) -> list[bytes]:
+        """Leaf data for indexes [start, end)."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(s.entries.c.data)
+                .where(s.entries.c.leaf_index >= start, s.entries.c.leaf_index < end)
+                .order_by(s.entries.c.leaf_index)
+            )
+            return [bytes(r[0]) for r in rows]
+
+    def entries_data(self, leaves: Sequence[int]) -> dict[int, bytes]:
+        """Leaf data for the given leaf indexes."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(s.entries.c.leaf_index, s.entries.c.data).where(
+                    s.entries.c.leaf_index.in_(list(leaves))
+                )
+            )
+            return {int(r[0]): bytes(r[1]) for r in rows}
+
+    def counts_by(self, *columns: str, history: bool = False) -> list[dict[str, Any]]:
+        """Current results counted by the given measurement columns."""
+        m = s.measurements
+        cols = [m.c[c] for c in columns]
+        stmt = select(*cols, func.count().label("n")).select_from(m)
+        if not history:
+            stmt = stmt.join(s.heads, s.heads.c.leaf_index == m.c.leaf_index)
+        stmt = stmt.group_by(*cols).order_by(*cols)
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(stmt).mappings()]
+
+    def latest_checkpoint_note(self) -> str | None:
+        """The newest signed checkpoint, as served."""
+        with self.engine.connect() as c:
+            return c.execute(
+                select(s.checkpoints.c.note).order_by(s.checkpoints.c.size.desc()).limit(1)
+            ).scalar_one_or_none()
+
+    def imports(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            return [
+                dict(r) for r in c.execute(select(s.imports).order_by(s.imports.c.id)).mappings()
+            ]
+
+    def tree_size(self, conn: Connection | None = None) -> int:
+        """Number of leaves in the log (leaf indexes are 0..n-1 with no gaps)."""
+        stmt = select(func.coalesce(func.max(s.entries.c.leaf_index) + 1, 0))
+        if conn is not None:
+            return int(conn.execute(stmt).scalar_one())
+        with self.engine.connect() as c:
+            return int(c.execute(stmt).scalar_one())
+
+    def next_seqs(self, conn: Connection, submitters: Sequence[str]) -> dict[str, int]:
+        """The next sequence number each submitter must use."""
+        stmt = select(s.entries.c.submitter, func.max(s.entries.c.seq)).group_by(
+            s.entries.c.submitter
+        )
+        got = {r[0]: int(r[1]) + 1 for r in conn.execute(stmt)}
+        return {sub: got.get(sub, 0) for sub in submitters}
+
+
+def _clean(r: Any) -> dict[str, Any]:
+    d = dict(r)
+    for k in ("sampled_at",):
+        if k in d:
+            d[k] = as_utc(d[k])
+    if "retracted" in d:
+        d["retracted"] = bool(d["retracted"])
+    return d

@@ -1,0 +1,52 @@
+"""Fixtures shared by the tests: a database URL on each backend.
+
+Every test that takes ``db_url`` runs twice, on SQLite and on PostgreSQL. The PostgreSQL
+half uses ``SEAWITNESS_TEST_PG`` (default: the local server at 127.0.0.1:5432, database
+``test``) with a fresh schema per test, and is skipped with the reason shown only when no
+server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_URL = os.environ.get("SEAWITNESS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure to connect means: skip, and say why
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
+
+
+_PG_REASON = _pg_available()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "test.db")
+        return
+    if _PG_REASON:
+        pytest.skip(_PG_REASON)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
