@@ -50,3 +50,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+SMALL_ORBS = ("Seawater_10_1.csv", "Seawater_10_5.csv", "Fishes_20_267.csv", "Seaweeds_30_359.csv")
+
+
+def load_files(inst, paths, fmt="orbs"):  # type: ignore[no-untyped-def]
+    """Import files into an instance the way ``seawitness import`` does; return the report."""
+    from seawitness.ingest.importer import import_results
+    from seawitness.ingest.readers import read_path
+
+    results = [r for p in paths for r in read_path(Path(p), fmt)]
+    return import_results(inst.store, results, inst.demo_signer(), after_append=inst.checkpoint)
+
+
+def small_orbs_paths() -> list[Path]:
+    from seawitness.data import bundled_path
+
+    root = bundled_path("orbs")
+    return [next(root.rglob(name)) for name in SMALL_ORBS]
+
+
+@pytest.fixture
+def instance(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    """A fresh instance (keys in tmp_path) on each backend, with a few real ORBS files."""
+    from seawitness.instance import Instance
+
+    inst = Instance.create(tmp_path / "inst", db_url=db_url, origin="test.local/seawitness")
+    load_files(inst, small_orbs_paths())
+    yield inst
+    inst.store.close()

@@ -435,6 +435,16 @@ def _register_subcommands() -> None:
     except ImportError:
         pass
     cli.add_command(stats)
+    from seawitness.cli.admin import COMMANDS as ADMIN_COMMANDS
+
+    for command in ADMIN_COMMANDS:
+        cli.add_command(command)
+    try:
+        from seawitness.cli.trust import COMMANDS as TRUST_COMMANDS
+    except ImportError:  # written alongside; absent in a partial checkout
+        TRUST_COMMANDS = []
+    for command in TRUST_COMMANDS:
+        cli.add_command(command)
 
 
 _register_subcommands()

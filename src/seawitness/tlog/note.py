@@ -277,6 +277,10 @@ class Ed25519Signer:
         """Return the matching verifier."""
         return Ed25519Verifier(self.name, self.public_key)
 
+    def cosigner(self) -> CosignatureV1Signer:
+        """The same key as a ``cosignature/v1`` witness signer (type 0x04)."""
+        return CosignatureV1Signer(self.name, self._key)
+
     def sign(self, text: bytes) -> bytes:
         """Return the Ed25519 signature of ``text``."""
         return self._key.sign(text)

@@ -1,0 +1,516 @@
+"""What the HTTP API and the dashboard both read: filters, stations, series, summaries.
+
+The JSON endpoints and the HTML pages are two faces of the same questions, so the answers
+are computed here once. Everything that touches many rows is an SQL aggregate in the store
+(``counts_by``, ``count``) or is cached per *tree size*: the log is append-only, so a
+result computed at tree size ``n`` stays right until a new leaf arrives, and the cache
+key changes by itself when one does.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from seawitness.analysis.limits import (
+    LowConfidenceWarning,
+    RuleSet,
+    RuleSetError,
+    evaluate_all,
+    list_rule_sets,
+    load_rules,
+    summarize,
+)
+from seawitness.export.rows import export_rows, record_of
+from seawitness.harmonize.units import ConversionError, conversion_factor
+from seawitness.instance import Instance
+from seawitness.model import Measurement
+from seawitness.model.records import Detection
+from seawitness.model.zones import OUTLET, ZONE_OUTLET, ZONE_SQUARE, ZONE_UNKNOWN
+from seawitness.store.log import latest_checkpoint, tile_reader
+from seawitness.store.store import Query
+from seawitness.tlog.tiles import TileHashReader
+
+T = TypeVar("T")
+
+#: Rule set whose levels are drawn on station charts (TEPCO sea-area tritium levels).
+SEA_RULES = "jp-tepco-sea"
+#: Largest page of JSON results; bigger pulls should use the streaming downloads.
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 100
+#: Start of the ALPS treated-water discharge (first batch, 24 Aug 2023, JST).
+DISCHARGE_START = datetime(2023, 8, 24, 4, 3, tzinfo=UTC)
+
+
+class BadParameter(ValueError):
+    """A request parameter that cannot be used; ``param`` names it for the error body."""
+
+    def __init__(self, param: str, detail: str) -> None:
+        super().__init__(f"{param}: {detail}")
+        self.param = param
+        self.detail = detail
+
+
+class NotFound(LookupError):
+    """The station, record or rule set asked for does not exist."""
+
+
+# -- parsing filters -------------------------------------------------------------------
+
+
+def parse_time(param: str, text: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time; a time without a zone is taken as UTC."""
+    if text is None or text == "":
+        return None
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadParameter(
+            param, f"{text!r} is not an ISO 8601 date or time (e.g. 2023-08-24)"
+        ) from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``min_lon,min_lat,max_lon,max_lat`` in degrees (WGS 84), as GeoJSON orders it."""
+    if not text:
+        return None
+    try:
+        parts = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or not all(math.isfinite(x) for x in parts):
+        raise BadParameter("bbox", f"{text!r} is not four numbers min_lon,min_lat,max_lon,max_lat")
+    x0, y0, x1, y1 = parts
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise BadParameter("bbox", f"{text!r}: need -180<=min_lon<=max_lon<=180 and the same for lat")
+    return (x0, y0, x1, y1)
+
+
+def make_query(
+    *,
+    station: str | None = None,
+    org: str | None = None,
+    nuclide: str | None = None,
+    medium: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    bbox: str | None = None,
+    history: bool = False,
+    limit: int | None = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Query:
+    """A store :class:`Query` from request parameters, or :class:`BadParameter`."""
+    t0, t1 = parse_time("since", since), parse_time("until", until)
+    if t0 and t1 and t0 >= t1:
+        raise BadParameter("until", "must be later than since")
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise BadParameter("limit", f"must be 1..{MAX_LIMIT}; use format=csv for everything")
+    if offset < 0:
+        raise BadParameter("offset", "must be >= 0")
+    return Query(
+        station=station or None,
+        org=org or None,
+        nuclide=nuclide or None,
+        medium=medium or None,
+        since=t0,
+        until=t1,
+        bbox=parse_bbox(bbox),
+        history=history,
+        limit=limit,
+        offset=offset,
+    )
+
+
+# -- caching per tree size -------------------------------------------------------------
+
+
+class SizeCache:
+    """Values computed at one tree size; a new leaf makes them all stale at once."""
+
+    def __init__(self) -> None:
+        self._size = -1
+        self._values: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, size: int, key: Any, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if size != self._size:
+                self._size, self._values = size, {}
+            if key in self._values:
+                return self._values[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            if size == self._size:
+                self._values[key] = value
+        return value
+
+
+@dataclass
+class Service:
+    """Read-only questions about one instance, answered fast enough for a web page."""
+
+    inst: Instance
+    cache: SizeCache
+
+    @classmethod
+    def for_instance(cls, inst: Instance) -> Service:
+        return cls(inst, SizeCache())
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.inst.store
+
+    def tree_size(self) -> int:
+        return self.store.tree_size()
+
+    def cached(self, key: Any, compute: Callable[[], T]) -> T:
+        return self.cache.get(self.tree_size(), key, compute)
+
+    # -- the log ----------------------------------------------------------------------
+    def log_info(self) -> dict[str, Any]:
+        """Origin, tree size, latest checkpoint and the log's public key."""
+
+        def compute() -> dict[str, Any]:
+            note = self.store.latest_checkpoint_note()
+            size = root = None
+            if note:
+                lines = note.split("\n")
+                size, root = int(lines[1]), lines[2]
+            return {
+                "origin": self.inst.origin,
+                "tree_size": self.tree_size(),
+                "checkpoint": {"size": size, "root_hash": root, "note": note},
+                "log_public_key": self.store.get_meta("log_vkey"),
+            }
+
+        return self.cached("log", compute)
+
+    # -- stations ---------------------------------------------------------------------
+    def stations(self) -> list[dict[str, Any]]:
+        """Every station with its result count, cached per tree size."""
+        return self.cached("stations", self.store.stations)
+
+    def station(self, org: str, code: str) -> dict[str, Any]:
+        for st in self.stations():
+            if st["org"] == org and st["code"] == code:
+                return st
+        raise NotFound(f"no station {code!r} of {org!r}")
+
+    def zones(self) -> dict[str, str]:
+        """Station code → zone, for the limits engine (codes shared by two orgs agree)."""
+        return {st["code"]: st["zone"] for st in self.stations() if st["zone"] != ZONE_UNKNOWN}
+
+    # -- summaries ----------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Counts of current results by organisation, medium, nuclide and detection code."""
+
+        def compute() -> dict[str, Any]:
+            st = self.stations()
+            by = {c: self.store.counts_by(c) for c in ("org", "medium", "nuclide", "detection")}
+            total = sum(r["n"] for r in by["org"])
+            return {
+                "tree_size": self.tree_size(),
+                "results": total,
+                "stations": len(st),
+                "stations_without_coordinates": sum(1 for s in st if not s["coords_known"]),
+                "organisations": len(by["org"]),
+                "by_org": {r["org"]: r["n"] for r in by["org"]},
+                "by_medium": {r["medium"]: r["n"] for r in by["medium"]},
+                "by_nuclide": {r["nuclide"]: r["n"] for r in by["nuclide"]},
+                "by_detection": {r["detection"]: r["n"] for r in by["detection"]},
+                "by_org_medium": [
+                    {"org": r["org"], "medium": r["medium"], "n": r["n"]}
+                    for r in self.store.counts_by("org", "medium")
+                ],
+            }
+
+        return self.cached("summary", compute)
+
+    # -- records --------------------------------------------------------------------------
+    def history(self, leaf_index: int) -> list[dict[str, Any]]:
+        versions = self.store.history(leaf_index)
+        if not versions:
+            raise NotFound(f"leaf {leaf_index} is not a measurement in this log")
+        return versions
+
+    def entry(self, leaf_index: int) -> dict[str, Any]:
+        """The logged entry (signed envelope) of a leaf, with its record decoded."""
+        e = self.store.entry(leaf_index)
+        if e is None:
+            raise NotFound(f"leaf {leaf_index} is not in this log")
+        data = bytes(e["data"])
+        return {
+            "leaf_index": leaf_index,
+            "kind": e["kind"],
+            "submitter": e["submitter"],
+            "key_id": e["key_id"],
+            "record_id": e["record_id"],
+            "leaf_hash": bytes(e["leaf_hash"]).hex(),
+            "entry": data.decode("utf-8"),
+            "record": record_of(data),
+        }
+
+    def proof(self, leaf_index: int) -> dict[str, Any]:
+        """RFC 9162 inclusion proof of a leaf in the latest signed checkpoint."""
+        with self.store.engine.connect() as conn:
+            last = latest_checkpoint(conn)
+            if last is None or not 0 <= leaf_index < last[0]:
+                raise NotFound(f"leaf {leaf_index} is not covered by a signed checkpoint yet")
+            size, root, note = last
+            path = TileHashReader(size, tile_reader(conn)).inclusion_proof(leaf_index)
+        e = self.store.entry(leaf_index)
+        assert e is not None
+        return {
+            "leaf_index": leaf_index,
+            "tree_size": size,
+            "leaf_hash": bytes(e["leaf_hash"]).hex(),
+            "root_hash": root.hex(),
+            "inclusion_proof": [h.hex() for h in path],
+            "checkpoint": note,
+        }
+
+    # -- series and levels ----------------------------------------------------------------
+    def station_results(self, org: str, code: str) -> list[dict[str, Any]]:
+        """Current results of one station, oldest first (a station holds at most a few
+        thousand, so they are read whole and cached)."""
+        self.station(org, code)
+        return self.cached(
+            ("station_results", org, code),
+            lambda: self.store.measurements(Query(station=code, org=org)),
+        )
+
+    def series(
+        self, org: str, code: str, nuclide: str, medium: str | None = None
+    ) -> dict[str, Any]:
+        """A station's results for one nuclide, in one unit, with the TEPCO levels."""
+        st = self.station(org, code)
+        rows = [r for r in self.station_results(org, code) if r["nuclide"] == nuclide]
+        if medium:
+            rows = [r for r in rows if r["medium"] == medium]
+        if not rows:
+            raise NotFound(f"station {code!r} of {org!r} has no {nuclide} results")
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            groups[(r["medium"], r["unit"], r["basis"])].append(r)
+        (med, unit, basis), pts = max(groups.items(), key=lambda kv: len(kv[1]))
+        return {
+            "station": {k: st[k] for k in ("org", "code", "name", "lat", "lon", "zone")},
+            "nuclide": nuclide,
+            "medium": med,
+            "unit": unit,
+            "basis": basis,
+            "other_units": [
+                {"medium": m, "unit": u, "basis": b, "n": len(v)}
+                for (m, u, b), v in groups.items()
+                if (m, u, b) != (med, unit, basis)
+            ],
+            "points": [point(r) for r in pts],
+            "levels": self.levels(st["zone"], nuclide, med, unit, basis),
+        }
+
+    def levels(
+        self, zone: str, nuclide: str, medium: str, unit: str, basis: str
+    ) -> list[dict[str, Any]]:
+        """The TEPCO sea-area levels that apply in ``zone``, expressed in ``unit``."""
+        rs = self.rule_set(SEA_RULES)
+        out = []
+        for rule in rs.rules:
+            if rule.aggregation != "single" or rule.nuclides[0] != nuclide:
+                continue
+            if medium not in {m.value for m in rule.media}:
+                continue
+            if rule.zones is not None and zone not in rule.zones:
+                continue
+            try:
+                f = conversion_factor(
+                    rule.unit, unit, nuclide=nuclide, basis=rule.basis, to_basis=basis
+                )
+            except ConversionError:
+                continue
+            out.append(
+                {
+                    "rule_id": rule.id,
+                    "level": rule.level,
+                    "title": rule.title,
+                    "limit": rule.limit * f,
+                    "unit": unit,
+                    "source": rule.source,
+                    "confidence": rule.confidence,
+                    "low_confidence": rule.low_confidence,
+                }
+            )
+        return sorted(out, key=lambda d: d["limit"])
+
+    # -- limits -------------------------------------------------------------------------
+    def rule_set(self, name: str) -> RuleSet:
+        """A bundled rule set; its low-confidence warning is data here, not a log line."""
+        if name not in list_rule_sets():
+            raise BadParameter(
+                "rule_set", f"unknown rule set {name!r}; one of {', '.join(list_rule_sets())}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LowConfidenceWarning)
+            try:
+                return load_rules(name)
+            except RuleSetError as exc:  # a broken bundled file: a server fault, say which
+                raise RuntimeError(str(exc)) from None
+
+    def _measurements_for(self, rs: RuleSet) -> Iterator[Measurement]:
+        """Full records of the current results a rule set can apply to (SQL-filtered by
+        medium and nuclide, then read from the log entries)."""
+        media = sorted({m.value for r in rs.rules if r.evaluated for m in r.media})
+        nuclides = sorted({n for r in rs.rules if r.evaluated for n in r.all_nuclides})
+        for medium in media:
+            for nuc in nuclides:
+                for row in export_rows(self.store, Query(medium=medium, nuclide=nuc)):
+                    if row.get("retracted"):
+                        continue
+                    yield measurement_from_row(row)
+
+    def limits(self, name: str) -> dict[str, Any]:
+        """Current results evaluated against one rule set: counts per class and per rule."""
+        rs = self.rule_set(name)
+
+        def compute() -> dict[str, Any]:
+            evs = evaluate_all(self._measurements_for(rs), rs, zones=self.zones())
+            per_rule: dict[str, list[Any]] = defaultdict(list)
+            for e in evs:
+                per_rule[e.rule_id].append(e)
+            rules = []
+            for r in rs.rules:
+                if not r.evaluated:
+                    continue
+                worst = sorted(
+                    (e for e in per_rule.get(r.id, []) if e.ratio is not None),
+                    key=lambda e: -(e.ratio or 0),
+                )[:5]
+                rules.append(
+                    {
+                        "rule_id": r.id,
+                        "title": r.title,
+                        "level": r.level,
+                        "limit": r.limit,
+                        "unit": r.unit,
+                        "confidence": r.confidence,
+                        "low_confidence": r.low_confidence,
+                        "source": r.source,
+                        "counts": summarize(per_rule.get(r.id, [])),
+                        "highest": [e.to_dict() for e in worst],
+                    }
+                )
+            return {
+                "rule_set": rs.id,
+                "title": rs.title,
+                "jurisdiction": rs.jurisdiction,
+                "tree_size": self.tree_size(),
+                "evaluations": len(evs),
+                "counts": summarize(evs),
+                "rules": rules,
+                "low_confidence_numbers": rs.low_confidence_numbers(),
+            }
+
+        return self.cached(("limits", rs.id), compute)
+
+    def latest_near_outlet(self, per_station: int = 1) -> list[dict[str, Any]]:
+        """The newest seawater tritium result at each station near the outlet (the 3 km
+        vicinity and the 10 km square), each classified against the TEPCO levels."""
+
+        def compute() -> list[dict[str, Any]]:
+            near = [
+                s
+                for s in self.stations()
+                if s["zone"] in (ZONE_OUTLET, ZONE_SQUARE) and s["coords_known"]
+            ]
+            if not near:
+                return []
+            bbox = (
+                min(s["lon"] for s in near) - 1e-6,
+                min(s["lat"] for s in near) - 1e-6,
+                max(s["lon"] for s in near) + 1e-6,
+                max(s["lat"] for s in near) + 1e-6,
+            )
+            keys = {(s["org"], s["code"]): s for s in near}
+            q = Query(nuclide="H-3", medium="seawater", bbox=bbox)
+            total = self.store.count(q)
+            tail = self.store.measurements(
+                replace(q, limit=1500, offset=max(0, total - 1500))
+            )
+            latest: dict[tuple[str, str], dict[str, Any]] = {}
+            for r in tail:
+                if (r["org"], r["station"]) in keys:
+                    latest[(r["org"], r["station"])] = r  # ascending: the last one wins
+            rows = sorted(latest.values(), key=lambda r: r["sampled_at"], reverse=True)
+            ms = [measurement_from_row(r) for r in rows]
+            evs = evaluate_all(ms, self.rule_set(SEA_RULES), zones=self.zones())
+            by_record: dict[str, list[Any]] = defaultdict(list)
+            for e in evs:
+                by_record[e.inputs[0].id].append(e)
+            out = []
+            for r, m in zip(rows, ms, strict=True):
+                es = by_record.get(m.id, [])
+                out.append(
+                    {
+                        **point(r),
+                        "org": r["org"],
+                        "station": r["station"],
+                        "zone": keys[(r["org"], r["station"])]["zone"],
+                        "unit": r["unit"],
+                        "evaluations": [
+                            {"level": e.level, "limit": e.limit, "class": e.classification.value}
+                            for e in sorted(es, key=lambda e: e.limit)
+                        ],
+                    }
+                )
+            return out
+
+        return self.cached("latest_near_outlet", compute)
+
+
+def point(r: dict[str, Any]) -> dict[str, Any]:
+    """One result as a chart point: a non-detect keeps its limit, never a value."""
+    det = r["detection"]
+    detected = det in (Detection.DETECTED.value, Detection.DERIVED.value)
+    limit = r["value"] if det == Detection.BELOW_LIMIT.value else r.get("detection_limit")
+    return {
+        "leaf_index": r["leaf_index"],
+        "sampled_at": iso(r["sampled_at"]),
+        "detection": det,
+        "value": r["value"] if detected else None,
+        "uncertainty": r.get("uncertainty") if detected else None,
+        "detection_limit": limit,
+        "analysis": r.get("analysis"),
+        "depth": r.get("depth"),
+        "version": r.get("version"),
+    }
+
+
+def iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_MEASUREMENT_FIELDS = frozenset(Measurement.__dataclass_fields__)
+
+
+def measurement_from_row(row: dict[str, Any]) -> Measurement:
+    """A :class:`Measurement` from an export row (full record) or an index row."""
+    d: dict[str, Any] = {k: v for k, v in row.items() if k in _MEASUREMENT_FIELDS and v is not None}
+    for k in ("sampled_at", "reference_date"):
+        if isinstance(d.get(k), datetime):
+            d[k] = iso(d[k])
+    d["schema"] = "seawitness/measurement/v1"
+    return Measurement.from_dict(d)
+
+
+def outlet() -> tuple[float, float]:
+    """The estimated outlet position (LOW confidence, see :mod:`seawitness.model.zones`)."""
+    return OUTLET
