@@ -102,7 +102,8 @@ def import_results(
     """
     report = ImportReport()
     with store.transaction() as conn:
-        heads: dict[str, Any] = dict(store.heads(conn))
+        results = list(results)
+        heads: dict[str, Any] = _heads_for(store, conn, results)
         for result in results:
             fr = FileReport(
                 path=result.path,
@@ -146,6 +147,15 @@ def import_results(
             after_append(conn)
         report.tree_size = store.tree_size(conn)
     return report
+
+
+def _heads_for(store: Store, conn: Connection, results: list[ReadResult]) -> dict[str, Any]:
+    """The stored heads the import can touch: all of them for a large import, else only
+    those of its own series (cheap for one file into a large store)."""
+    n = sum(len(r.measurements) for r in results)
+    if n > 20_000 or store.tree_size(conn) < 4 * n:
+        return dict(store.heads(conn))
+    return dict(store.heads(conn, [series_key(m) for r in results for m in r.measurements]))
 
 
 @dataclass

@@ -21,7 +21,9 @@ submission changes nothing.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -153,87 +155,161 @@ def submit(
     ``known_heads`` (series key → current version) saves reloading the heads when the
     caller already holds them. ``parsed`` are the records the caller built the entries'
     record bytes from (bulk import), which saves parsing them back.
+
+    Signatures of a large batch are verified on worker threads while the other checks
+    run (the Ed25519 verification in ``cryptography`` releases the GIL); the error raised
+    is the one of the earliest failing entry either way.
     """
-    keys = keys if keys is not None else load_keys(conn)
-    next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
-    heads = known_heads
-    datas: list[bytes] = []
-    index_rows: list[tuple[Entry, Any]] = []
-    start = store.tree_size(conn)
-    seen_keys: dict[str, int] = {}
-    public_keys: dict[str, Ed25519PublicKey] = {}
-    for i, e in enumerate(entries):
+    batch = _Batch(store, conn, keys if keys is not None else load_keys(conn), entries,
+                   known_heads, parsed)
+    sigs = _SignatureChecker(len(entries), enabled=verify)
+    try:
         try:
-            data = e.to_bytes()
+            for i, e in enumerate(entries):
+                batch.check(i, e, sigs)
+        except SubmissionError as err:
+            bad = sigs.first_failure(upto=err.index)
+            if bad is not None:
+                raise SubmissionError(bad, "signature does not verify",
+                                      _describe(entries[bad])) from None
+            raise
+        bad = sigs.first_failure()
+        if bad is not None:
+            raise SubmissionError(bad, "signature does not verify", _describe(entries[bad]))
+    finally:
+        sigs.close()
+    first = append_leaves(conn, batch.datas, entries)
+    _index(store, conn, first, batch.index_rows, batch.heads, import_id)
+    return Accepted(first_leaf=first, tree_size=first + len(batch.datas),
+                    leaves=list(range(first, first + len(batch.datas))))
+
+
+class _SignatureChecker:
+    """Ed25519 verification of a batch, inline for small batches, on threads for large."""
+
+    THREADED_FROM = 256
+    CHUNK = 512
+
+    def __init__(self, n: int, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.failures: list[int] = []
+        self._pending: list[tuple[int, Ed25519PublicKey, bytes, bytes]] = []
+        self._futures: list[Future[list[int]]] = []
+        self._pool = (ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+                      if enabled and n >= self.THREADED_FROM else None)
+        self._keys: dict[bytes, Ed25519PublicKey] = {}
+
+    def add(self, index: int, public_key: bytes, message: bytes, signature: bytes) -> None:
+        if not self.enabled:
+            return
+        k = self._keys.get(public_key)
+        if k is None:
+            k = self._keys[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
+        if self._pool is None:
+            if not _verify_one(k, message, signature):
+                self.failures.append(index)
+            return
+        self._pending.append((index, k, message, signature))
+        if len(self._pending) >= self.CHUNK:
+            self._futures.append(self._pool.submit(_verify_chunk, self._pending))
+            self._pending = []
+
+    def first_failure(self, upto: int | None = None) -> int | None:
+        """The smallest failing index (below ``upto`` if given), waiting for the workers."""
+        if self._pending:
+            self.failures += _verify_chunk(self._pending)
+            self._pending = []
+        for f in self._futures:
+            self.failures += f.result()
+        self._futures = []
+        bad = [i for i in self.failures if upto is None or i < upto]
+        return min(bad) if bad else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _verify_one(key: Ed25519PublicKey, message: bytes, signature: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def _verify_chunk(items: list[tuple[int, Ed25519PublicKey, bytes, bytes]]) -> list[int]:
+    return [i for i, k, m, sig in items if not _verify_one(k, m, sig)]
+
+
+class _Batch:
+    """The running state of one submission's checks (sequence numbers, keys, series)."""
+
+    def __init__(self, store: Store, conn: Connection, keys: dict[str, KeyInfo],
+                 entries: Sequence[Entry], heads: Mapping[str, Any] | None,
+                 parsed: Sequence[Measurement | Correction] | None) -> None:
+        self.store, self.conn, self.keys, self.parsed = store, conn, keys, parsed
+        self.heads = heads
+        self.next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
+        self.start = store.tree_size(conn)
+        self.seen_keys: dict[str, int] = {}
+        self.datas: list[bytes] = []
+        self.index_rows: list[tuple[Entry, Any]] = []
+
+    def check(self, i: int, e: Entry, sigs: _SignatureChecker) -> None:
+        try:
+            message, data = e.encode()
         except EntryError as exc:
             raise SubmissionError(i, str(exc), _describe(e)) from None
-        k = keys.get(e.key_id)
+        k = self.keys.get(e.key_id)
         if k is None:
             raise SubmissionError(i, f"unknown key {e.key_id!r}", _describe(e))
         if k.stakeholder != e.submitter:
             raise SubmissionError(
-                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}"
-            )
-        when = e.submitted_at.astimezone(UTC)
-        why = k.valid_at(when)
+                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}")
+        why = k.valid_at(e.submitted_at.astimezone(UTC))
         if why:
             raise SubmissionError(i, why, _describe(e))
-        if verify:
-            try:
-                if k.key_id not in public_keys:
-                    public_keys[k.key_id] = Ed25519PublicKey.from_public_bytes(k.public_key)
-                public_keys[k.key_id].verify(e.signature, e.signed_message())
-            except InvalidSignature:
-                raise SubmissionError(i, "signature does not verify", _describe(e)) from None
-        expected = next_seq[e.submitter]
+        sigs.add(i, k.public_key, message, e.signature)
+        expected = self.next_seq[e.submitter]
         if e.seq != expected:
             what = "replayed or reordered" if e.seq < expected else "out of order (gap)"
             raise SubmissionError(
-                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}"
-            )
-        next_seq[e.submitter] = expected + 1
+                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}")
+        self.next_seq[e.submitter] = expected + 1
         if e.kind in ADMIN_KINDS and not k.is_admin:
             raise SubmissionError(i, f"{e.kind} entries must be signed by an administrator")
         try:
-            if e.kind == "measurement":
-                m = parsed[i] if parsed is not None else Measurement.from_dict(e.record)
-                assert isinstance(m, Measurement)
-                if heads is None:
-                    heads = store.heads(conn)
-                sk = series_key(m)
-                if sk in heads or sk in seen_keys:
-                    prev = heads[sk].leaf_index if sk in heads else start + seen_keys[sk]
-                    raise SubmissionError(
-                        i,
-                        f"the same result is already logged as leaf {prev}; "
-                        "submit a correction that supersedes it",
-                        _describe(e),
-                    )
-                seen_keys[sk] = i
-                payload: Any = m
-            elif e.kind == "correction":
-                payload = parsed[i] if parsed is not None else Correction.from_dict(e.record)
-            elif e.kind in ADMIN_KINDS:
-                payload = e.record
-                _check_admin_record(e.kind, payload)
-                if e.kind == "key":  # later entries of the same batch may use it
-                    keys[payload["key_id"]] = _key_from_record(payload)
-                elif e.kind == "revocation" and payload["key_id"] in keys:
-                    keys[payload["key_id"]].revoked_at = _t(payload["revoked_at"])
-            else:
-                payload = e.record
+            payload = self._payload(i, e)
         except (RecordError, KeyError, TypeError) as exc:
             raise SubmissionError(i, f"invalid {e.kind} record: {exc}", _describe(e)) from None
-        datas.append(data)
-        index_rows.append((e, payload))
+        self.datas.append(data)
+        self.index_rows.append((e, payload))
 
-    first = append_leaves(conn, datas, entries)
-    _index(store, conn, first, index_rows, heads, import_id)
-    return Accepted(
-        first_leaf=first,
-        tree_size=first + len(datas),
-        leaves=list(range(first, first + len(datas))),
-    )
+    def _payload(self, i: int, e: Entry) -> Any:
+        if e.kind == "measurement":
+            m = self.parsed[i] if self.parsed is not None else Measurement.from_dict(e.record)
+            assert isinstance(m, Measurement)
+            if self.heads is None:
+                self.heads = self.store.heads(self.conn)
+            sk = series_key(m)
+            if sk in self.heads or sk in self.seen_keys:
+                prev = (self.heads[sk].leaf_index if sk in self.heads
+                        else self.start + self.seen_keys[sk])
+                raise SubmissionError(i, f"the same result is already logged as leaf {prev}; "
+                                      "submit a correction that supersedes it", _describe(e))
+            self.seen_keys[sk] = i
+            return m
+        if e.kind == "correction":
+            return self.parsed[i] if self.parsed is not None else Correction.from_dict(e.record)
+        payload = e.record
+        if e.kind in ADMIN_KINDS:
+            _check_admin_record(e.kind, payload)
+            if e.kind == "key":  # later entries of the same batch may use it
+                self.keys[payload["key_id"]] = _key_from_record(payload)
+            elif e.kind == "revocation" and payload["key_id"] in self.keys:
+                self.keys[payload["key_id"]].revoked_at = _t(payload["revoked_at"])
+        return payload
 
 
 def _t(v: str | None) -> datetime | None:

@@ -57,48 +57,48 @@ class Entry:
 
     def signed_message(self) -> bytes:
         """The bytes the submitter's Ed25519 key signs."""
-        return SIGNING_PREFIX + self._body(with_signature=False)
+        head, tail = self._halves()
+        return SIGNING_PREFIX + head + tail
 
-    def _body(self, with_signature: bool) -> bytes:
+    def encode(self) -> tuple[bytes, bytes]:
+        """``(signed message, leaf bytes)`` computed together (the submission hot path)."""
+        head, tail = self._halves()
+        return SIGNING_PREFIX + head + tail, self._leaf(head, tail)
+
+    def _halves(self) -> tuple[bytes, bytes]:
+        """The envelope before and after where the signature goes.
+
+        Keys in RFC 8785 order (ASCII): key_id, kind, record, schema, seq, signature,
+        submitted_at, submitter. Built by concatenation so the record bytes, which are
+        canonical already, are not parsed and re-encoded for every entry.
+        """
         if self.kind not in KINDS:
             raise EntryError(f"unknown entry kind {self.kind!r}")
-        # Keys in RFC 8785 order (ASCII): key_id, kind, record, schema, seq, signature,
-        # submitted_at, submitter. Built by concatenation so the record bytes are not
-        # parsed and re-encoded for every entry; they are canonical already.
-        parts = [
-            b'{"key_id":',
-            _jstr(self.key_id),
-            b',"kind":',
-            _jstr(self.kind),
-            b',"record":',
-            self.record_bytes,
-            b',"schema":"',
-            ENTRY_SCHEMA.encode(),
-            b'"',
-            b',"seq":',
-            str(self.seq).encode(),
-        ]
-        if with_signature:
-            parts += [b',"signature":"', base64.b64encode(self.signature), b'"']
-        parts += [
-            b',"submitted_at":',
-            _jstr(_iso(self.submitted_at)),
-            b',"submitter":',
-            _jstr(self.submitter),
-            b"}",
-        ]
-        return b"".join(parts)
+        head = b"".join((
+            b'{"key_id":', _jstr(self.key_id), b',"kind":', _jstr(self.kind),
+            b',"record":', self.record_bytes, b',"schema":"', ENTRY_SCHEMA.encode(),
+            b'","seq":', str(self.seq).encode(),
+        ))
+        tail = b"".join((
+            b',"submitted_at":', _jstr(_iso(self.submitted_at)),
+            b',"submitter":', _jstr(self.submitter), b"}",
+        ))
+        return head, tail
 
-    def to_bytes(self) -> bytes:
-        """The leaf data: canonical JSON of the whole envelope, at most 64 KiB."""
+    def _leaf(self, head: bytes, tail: bytes) -> bytes:
         if not self.signature:
             raise EntryError("entry is not signed")
-        data = self._body(with_signature=True)
+        data = b"".join((head, b',"signature":"', base64.b64encode(self.signature), b'"',
+                         tail))
         if len(data) > MAX_ENTRY_BYTES:
             raise EntryError(
                 f"entry is {len(data)} bytes; a log entry is at most {MAX_ENTRY_BYTES} bytes"
             )
         return data
+
+    def to_bytes(self) -> bytes:
+        """The leaf data: canonical JSON of the whole envelope, at most 64 KiB."""
+        return self._leaf(*self._halves())
 
     @property
     def record_id(self) -> str:

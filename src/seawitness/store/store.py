@@ -195,8 +195,12 @@ class Store:
             return out
 
     # -- measurements -----------------------------------------------------------------
-    def heads(self, conn: Connection) -> dict[str, Head]:
-        """series_key → its newest version, for diffing a new download against the store."""
+    def heads(self, conn: Connection, keys: Sequence[str] | None = None) -> dict[str, Head]:
+        """series_key → its newest version, for diffing a new download against the store.
+
+        With ``keys``, only those series are looked up (in chunks), which keeps a small
+        import into a large store from reading every head.
+        """
         stmt = select(
             s.heads.c.series_key,
             s.heads.c.leaf_index,
@@ -204,7 +208,15 @@ class Store:
             s.measurements.c.record_id,
             s.measurements.c.retracted,
         ).join(s.measurements, s.measurements.c.leaf_index == s.heads.c.leaf_index)
-        return {r[0]: Head(r[1], r[2], r[3], bool(r[4])) for r in conn.execute(stmt)}
+        if keys is None:
+            rows = list(conn.execute(stmt))
+        else:
+            unique = sorted(set(keys))
+            rows = []
+            for i in range(0, len(unique), 500):
+                chunk = unique[i : i + 500]
+                rows += conn.execute(stmt.where(s.heads.c.series_key.in_(chunk))).all()
+        return {r[0]: Head(r[1], r[2], r[3], bool(r[4])) for r in rows}
 
     def _filtered(self, q: Query):
         m = s.measurements
@@ -324,11 +336,15 @@ class Store:
 
     def next_seqs(self, conn: Connection, submitters: Sequence[str]) -> dict[str, int]:
         """The next sequence number each submitter must use."""
-        stmt = select(s.entries.c.submitter, func.max(s.entries.c.seq)).group_by(
-            s.entries.c.submitter
-        )
-        got = {r[0]: int(r[1]) + 1 for r in conn.execute(stmt)}
-        return {sub: got.get(sub, 0) for sub in submitters}
+        # One indexed MAX per submitter (ix_entries_submitter_seq): a GROUP BY over all
+        # entries made every append scan the whole log.
+        out = {}
+        for sub in submitters:
+            got = conn.execute(
+                select(func.max(s.entries.c.seq)).where(s.entries.c.submitter == sub)
+            ).scalar_one_or_none()
+            out[sub] = 0 if got is None else int(got) + 1
+        return out
 
 
 def _clean(r: Any) -> dict[str, Any]:
