@@ -124,3 +124,17 @@ def test_station_coordinates():
     assert not Station("X", "ORG").coords_known
     with pytest.raises(RecordError):
         Station("X", "ORG", lat=337.5, lon=141.0)
+
+
+def test_not_detected_without_value_round_trips() -> None:
+    """'ND' has no value; to_dict leaves it out and from_dict must accept that."""
+    from datetime import UTC, datetime
+
+    from seawitness.model import Basis, Detection, Measurement, Medium
+
+    m = Measurement(org="NRA", station="M-101", medium=Medium.SEAWATER,
+                    sampled_at=datetime(2022, 5, 1, tzinfo=UTC), nuclide="Cs-134",
+                    detection=Detection.NOT_DETECTED, value=None, unit="Bq/L",
+                    basis=Basis.WATER)
+    assert "value" not in m.to_dict()
+    assert Measurement.from_dict(m.to_dict()) == m

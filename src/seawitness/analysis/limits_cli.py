@@ -292,6 +292,8 @@ def limits_command(
 ) -> None:
     """Evaluate results in FILE against a jurisdiction's limits, with uncertainty.
 
+    Without FILE, the current results of the instance the command runs in.
+
     \b
     FILE is a CSV with the columns
       station,medium,nuclide,value,unit,detection
@@ -349,10 +351,11 @@ def limits_command(
         return
     if not rules_names:
         raise click.UsageError("give --rules NAME (see --list)")
-    if file is None:
-        raise click.UsageError("give a CSV FILE of results (or --list)")
     sets = _load(rules_names)
-    measurements, zones = read_measurements_csv(file)
+    if file is None:
+        measurements, zones = _from_instance()
+    else:
+        measurements, zones = read_measurements_csv(file)
     evaluations = evaluate_all(
         measurements,
         sets,
@@ -393,6 +396,19 @@ def limits_command(
     )
     if any(ev.low_confidence for ev in evaluations):
         click.echo("* uses a number graded LOW or taken from memory: verify before relying on it")
+
+
+def _from_instance() -> tuple[list[Measurement], dict[str, str]]:
+    """Current results of the instance the command runs in (no FILE given)."""
+    from seawitness.analysis.from_store import current_measurements, station_zones
+    from seawitness.cli.common import open_instance
+
+    ctx = click.get_current_context()
+    try:
+        inst = open_instance(ctx)
+    except click.ClickException:
+        raise click.UsageError("give a CSV FILE of results, or run inside an instance") from None
+    return current_measurements(inst.store), station_zones(inst.store)
 
 
 def _pairs(option: str, values: tuple[str, ...]) -> dict[str, float]:

@@ -269,6 +269,7 @@ class Measurement:
         if unknown:
             raise RecordError(sorted(unknown)[0], "unknown field")
         kw: dict[str, Any] = {k: v for k, v in d.items() if k != "schema"}
+        kw.setdefault("value", None)  # a non-detect without a limit carries no value
         try:
             for k in ("sampled_at", "reference_date"):
                 if k in kw:
