@@ -38,6 +38,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -220,7 +221,26 @@ def conversion_factor(
 
     All conversions here are linear, so a value, its standard uncertainty and its
     detection limit convert with the same factor. Arguments as in :func:`convert`.
+    Factors are cached: pint's parsing costs far more than the arithmetic, and a data
+    set uses a handful of unit pairs.
     """
+    return _cached_factor(from_unit, to_unit, nuclide,
+                          Basis(basis) if basis is not None else None,
+                          Basis(to_basis) if to_basis is not None else None,
+                          density, dry_wet_ratio, water_yield)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_factor(
+    from_unit: str,
+    to_unit: str,
+    nuclide: str,
+    basis: Basis | None,
+    to_basis: Basis | None,
+    density: float | None,
+    dry_wet_ratio: float | None,
+    water_yield: float | None,
+) -> float:
     src, dst = parse_unit(from_unit), parse_unit(to_unit)
     b_src = _resolve_basis(src, Basis(basis) if basis is not None else None, "source")
     b_dst_given = Basis(to_basis) if to_basis is not None else None

@@ -41,16 +41,18 @@ def zone_for(code: str | None, lat: float | None, lon: float | None) -> tuple[st
     """Return ``(zone, zone_source)`` for a station.
 
     ``zone_source`` is ``"named"`` (TEPCO's list), ``"distance"`` (from the estimated
-    outlet position) or ``"none"`` (no coordinates). Only TEPCO's ten named points are
-    ``outlet-3km``: the 350/700 Bq/L levels are defined for them, not for any point that
-    happens to lie within 3 km.
+    outlet position) or ``"none"`` (no coordinates).
     """
     if code and code in OUTLET_VICINITY:
         return ZONE_OUTLET, "named"
     if lat is None or lon is None:
         return ZONE_UNKNOWN, "none"
-    # Points near the outlet that are not on TEPCO's list are not "the vicinity" in the
-    # sense of the operational levels: they fall under the 10 km square's levels.
+    # METI words the levels by place: "in the vicinity of the discharge outlet" (within
+    # about 3 km) and "outside it, within the 10 km square". Another organisation's point
+    # 100 m from the outlet is in the vicinity too, so distance decides for unnamed points
+    # (flagged as derived from the estimated outlet position).
+    if distance_km(lat, lon, *OUTLET) <= 3.0:
+        return ZONE_OUTLET, "distance"
     # 10 km x 10 km square centred on the outlet: +-5 km north-south and east-west.
     dy = distance_km(lat, OUTLET[1], OUTLET[0], OUTLET[1])
     dx = distance_km(OUTLET[0], lon, OUTLET[0], OUTLET[1])
