@@ -35,6 +35,7 @@ from sqlalchemy import Connection, insert, select, update
 from seawitness.model import Correction, Measurement, RecordError
 from seawitness.model.entry import Entry, EntryError
 from seawitness.store import schema as s
+from seawitness.store.bulk import insert_rows
 from seawitness.store.log import append_leaves
 from seawitness.store.store import Store, as_utc, measurement_row, series_key
 
@@ -160,8 +161,9 @@ def submit(
     run (the Ed25519 verification in ``cryptography`` releases the GIL); the error raised
     is the one of the earliest failing entry either way.
     """
-    batch = _Batch(store, conn, keys if keys is not None else load_keys(conn), entries,
-                   known_heads, parsed)
+    batch = _Batch(
+        store, conn, keys if keys is not None else load_keys(conn), entries, known_heads, parsed
+    )
     sigs = _SignatureChecker(len(entries), enabled=verify)
     try:
         try:
@@ -170,8 +172,9 @@ def submit(
         except SubmissionError as err:
             bad = sigs.first_failure(upto=err.index)
             if bad is not None:
-                raise SubmissionError(bad, "signature does not verify",
-                                      _describe(entries[bad])) from None
+                raise SubmissionError(
+                    bad, "signature does not verify", _describe(entries[bad])
+                ) from None
             raise
         bad = sigs.first_failure()
         if bad is not None:
@@ -180,8 +183,11 @@ def submit(
         sigs.close()
     first = append_leaves(conn, batch.datas, entries)
     _index(store, conn, first, batch.index_rows, batch.heads, import_id)
-    return Accepted(first_leaf=first, tree_size=first + len(batch.datas),
-                    leaves=list(range(first, first + len(batch.datas))))
+    return Accepted(
+        first_leaf=first,
+        tree_size=first + len(batch.datas),
+        leaves=list(range(first, first + len(batch.datas))),
+    )
 
 
 class _SignatureChecker:
@@ -195,8 +201,11 @@ class _SignatureChecker:
         self.failures: list[int] = []
         self._pending: list[tuple[int, Ed25519PublicKey, bytes, bytes]] = []
         self._futures: list[Future[list[int]]] = []
-        self._pool = (ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-                      if enabled and n >= self.THREADED_FROM else None)
+        self._pool = (
+            ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+            if enabled and n >= self.THREADED_FROM
+            else None
+        )
         self._keys: dict[bytes, Ed25519PublicKey] = {}
 
     def add(self, index: int, public_key: bytes, message: bytes, signature: bytes) -> None:
@@ -245,9 +254,15 @@ def _verify_chunk(items: list[tuple[int, Ed25519PublicKey, bytes, bytes]]) -> li
 class _Batch:
     """The running state of one submission's checks (sequence numbers, keys, series)."""
 
-    def __init__(self, store: Store, conn: Connection, keys: dict[str, KeyInfo],
-                 entries: Sequence[Entry], heads: Mapping[str, Any] | None,
-                 parsed: Sequence[Measurement | Correction] | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        conn: Connection,
+        keys: dict[str, KeyInfo],
+        entries: Sequence[Entry],
+        heads: Mapping[str, Any] | None,
+        parsed: Sequence[Measurement | Correction] | None,
+    ) -> None:
         self.store, self.conn, self.keys, self.parsed = store, conn, keys, parsed
         self.heads = heads
         self.next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
@@ -266,7 +281,8 @@ class _Batch:
             raise SubmissionError(i, f"unknown key {e.key_id!r}", _describe(e))
         if k.stakeholder != e.submitter:
             raise SubmissionError(
-                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}")
+                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}"
+            )
         why = k.valid_at(e.submitted_at.astimezone(UTC))
         if why:
             raise SubmissionError(i, why, _describe(e))
@@ -275,7 +291,8 @@ class _Batch:
         if e.seq != expected:
             what = "replayed or reordered" if e.seq < expected else "out of order (gap)"
             raise SubmissionError(
-                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}")
+                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}"
+            )
         self.next_seq[e.submitter] = expected + 1
         if e.kind in ADMIN_KINDS and not k.is_admin:
             raise SubmissionError(i, f"{e.kind} entries must be signed by an administrator")
@@ -294,10 +311,17 @@ class _Batch:
                 self.heads = self.store.heads(self.conn)
             sk = series_key(m)
             if sk in self.heads or sk in self.seen_keys:
-                prev = (self.heads[sk].leaf_index if sk in self.heads
-                        else self.start + self.seen_keys[sk])
-                raise SubmissionError(i, f"the same result is already logged as leaf {prev}; "
-                                      "submit a correction that supersedes it", _describe(e))
+                prev = (
+                    self.heads[sk].leaf_index
+                    if sk in self.heads
+                    else self.start + self.seen_keys[sk]
+                )
+                raise SubmissionError(
+                    i,
+                    f"the same result is already logged as leaf {prev}; "
+                    "submit a correction that supersedes it",
+                    _describe(e),
+                )
             self.seen_keys[sk] = i
             return m
         if e.kind == "correction":
@@ -424,8 +448,8 @@ def _index(
 
 def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[str, Any]]) -> None:
     if mrows:
-        conn.execute(insert(s.measurements), mrows)
-        conn.execute(insert(s.heads), head_new)
+        insert_rows(conn, s.measurements, mrows)
+        insert_rows(conn, s.heads, head_new)
         mrows.clear()
         head_new.clear()
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 from seawitness.keyring import KeyPair
 from seawitness.model.entry import Entry
 from seawitness.store import schema as s
+from seawitness.store.bulk import insert_rows
 from seawitness.tlog.checkpoint import Checkpoint
 from seawitness.tlog.checkpoint import sign_checkpoint as sign_checkpoint_note
 from seawitness.tlog.merkle import verify_consistency
@@ -59,8 +60,9 @@ def append_leaves(conn: Connection, datas: Sequence[bytes], entries: Sequence[En
         return first
     sha = hashlib.sha256
     hashes = [sha(_LEAF_PREFIX + d).digest() for d in datas]
-    conn.execute(
-        insert(s.entries),
+    insert_rows(
+        conn,
+        s.entries,
         [
             {
                 "leaf_index": first + i,
