@@ -34,7 +34,7 @@ from seawitness.model import Measurement
 from seawitness.model.records import Detection
 from seawitness.model.zones import OUTLET, ZONE_OUTLET, ZONE_SQUARE, ZONE_UNKNOWN
 from seawitness.store.log import latest_checkpoint, tile_reader
-from seawitness.store.store import Query
+from seawitness.store.store import Query, Store
 from seawitness.tlog.tiles import TileHashReader
 
 T = TypeVar("T")
@@ -92,7 +92,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         raise BadParameter("bbox", f"{text!r} is not four numbers min_lon,min_lat,max_lon,max_lat")
     x0, y0, x1, y1 = parts
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise BadParameter("bbox", f"{text!r}: need -180<=min_lon<=max_lon<=180 and the same for lat")
+        raise BadParameter(
+            "bbox", f"{text!r}: need -180<=min_lon<=max_lon<=180 and the same for lat"
+        )
     return (x0, y0, x1, y1)
 
 
@@ -135,23 +137,42 @@ def make_query(
 
 
 class SizeCache:
-    """Values computed at one tree size; a new leaf makes them all stale at once."""
+    """Values computed at one tree size; a new leaf makes them all stale at once.
+
+    Concurrent requests for the same missing value wait for one computation instead of
+    each starting their own (the first page view after start-up or after an import).
+    """
 
     def __init__(self) -> None:
         self._size = -1
         self._values: dict[Any, Any] = {}
+        self._locks: dict[Any, threading.Lock] = {}
         self._lock = threading.Lock()
+
+    def _reset(self, size: int) -> None:
+        if size != self._size:
+            self._size, self._values, self._locks = size, {}, {}
+
+    def peek(self, size: int, key: Any) -> Any | None:
+        """The value if it is already computed for this size, else None."""
+        with self._lock:
+            self._reset(size)
+            return self._values.get(key)
 
     def get(self, size: int, key: Any, compute: Callable[[], T]) -> T:
         with self._lock:
-            if size != self._size:
-                self._size, self._values = size, {}
+            self._reset(size)
             if key in self._values:
-                return self._values[key]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            if size == self._size:
-                self._values[key] = value
+                return self._values[key]
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if size == self._size and key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                if size == self._size:
+                    self._values[key] = value
         return value
 
 
@@ -167,7 +188,7 @@ class Service:
         return cls(inst, SizeCache())
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.inst.store
 
     def tree_size(self) -> int:
@@ -421,6 +442,15 @@ class Service:
 
         return self.cached(("limits", rs.id), compute)
 
+    def limits_if_ready(self, name: str) -> dict[str, Any] | None:
+        """The evaluation if it is cached; otherwise start it in the background and return
+        None, so a page can say "being computed" instead of making a visitor wait."""
+        rs = self.rule_set(name)
+        got = self.cache.peek(self.tree_size(), ("limits", rs.id))
+        if got is None:
+            threading.Thread(target=self.limits, args=(name,), daemon=True).start()
+        return got
+
     def latest_near_outlet(self, per_station: int = 1) -> list[dict[str, Any]]:
         """The newest seawater tritium result at each station near the outlet (the 3 km
         vicinity and the 10 km square), each classified against the TEPCO levels."""
@@ -442,9 +472,7 @@ class Service:
             keys = {(s["org"], s["code"]): s for s in near}
             q = Query(nuclide="H-3", medium="seawater", bbox=bbox)
             total = self.store.count(q)
-            tail = self.store.measurements(
-                replace(q, limit=1500, offset=max(0, total - 1500))
-            )
+            tail = self.store.measurements(replace(q, limit=1500, offset=max(0, total - 1500)))
             latest: dict[tuple[str, str], dict[str, Any]] = {}
             for r in tail:
                 if (r["org"], r["station"]) in keys:

@@ -434,6 +434,12 @@ def _register_subcommands() -> None:
         stats.add_command(dose_command, "dose")
     except ImportError:
         pass
+    try:
+        from seawitness.analysis.store_cli import STORE_COMMANDS
+    except ImportError:  # written alongside; absent in a partial checkout
+        STORE_COMMANDS = []
+    for command in STORE_COMMANDS:
+        stats.add_command(command)
     cli.add_command(stats)
     from seawitness.cli.admin import COMMANDS as ADMIN_COMMANDS
 

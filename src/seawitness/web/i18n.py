@@ -12,7 +12,7 @@ The language comes from ``?lang=``, then the ``lang`` cookie, then the browser's
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ DEFAULT = "en"
 _DIR = Path(__file__).parent / "i18n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """The messages of one language (unknown keys fall back to English at lookup)."""
     data = tomllib.loads((_DIR / f"{lang}.toml").read_text(encoding="utf-8"))

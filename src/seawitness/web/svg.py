@@ -70,14 +70,71 @@ class Frame:
             self.height / 2 - (lat - cy) * s,
         )
 
+    def visible(self) -> tuple[float, float, float, float]:
+        """The lon/lat box the whole drawing shows (wider than ``bbox`` on one axis)."""
+        x0, y0, x1, y1 = self.bbox
+        s = self.scale
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hw, hh = self.width / 2 / (_COS0 * s), self.height / 2 / s
+        return (cx - hw, cy - hh, cx + hw, cy + hh)
+
     def km(self, d: float) -> float:
         """Screen length of ``d`` km (north-south)."""
         return d / (math.pi * EARTH_RADIUS_KM / 180) * self.scale
 
 
+def _clip(
+    ring: Sequence[tuple[float, float]], box: tuple[float, float, float, float]
+) -> list[tuple[float, float]]:
+    """Sutherland–Hodgman clipping of a polygon to a rectangle (lon/lat), so a map draws
+    only the part of a coastline as long as Honshu's that it shows."""
+    x0, y0, x1, y1 = box
+    edges = (
+        (lambda p: p[0] >= x0, lambda a, b: _cross_x(a, b, x0)),
+        (lambda p: p[0] <= x1, lambda a, b: _cross_x(a, b, x1)),
+        (lambda p: p[1] >= y0, lambda a, b: _cross_y(a, b, y0)),
+        (lambda p: p[1] <= y1, lambda a, b: _cross_y(a, b, y1)),
+    )
+    pts = list(ring)
+    for inside, cross in edges:
+        if not pts:
+            break
+        out: list[tuple[float, float]] = []
+        prev = pts[-1]
+        for cur in pts:
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+            prev = cur
+        pts = out
+    return pts
+
+
+def _cross_x(a: tuple[float, float], b: tuple[float, float], x: float) -> tuple[float, float]:
+    t = (x - a[0]) / (b[0] - a[0])
+    return (x, a[1] + t * (b[1] - a[1]))
+
+
+def _cross_y(a: tuple[float, float], b: tuple[float, float], y: float) -> tuple[float, float]:
+    t = (y - a[1]) / (b[1] - a[1])
+    return (a[0] + t * (b[0] - a[0]), y)
+
+
 def _ring_path(frame: Frame, ring: Sequence[tuple[float, float]]) -> str:
-    pts = [frame.xy(lon, lat) for lon, lat in ring]
-    return "M" + "L".join(f"{_f(x)},{_f(y)}" for x, y in pts) + "Z"
+    """A land polygon clipped to a margin around the view, as an SVG path."""
+    pts: list[str] = []
+    box = frame.visible()
+    for lon, lat in _clip(ring, _expand(box, 0.05 * (box[3] - box[1]))):
+        x, y = frame.xy(lon, lat)
+        p = f"{_f(x)},{_f(y)}"
+        if not pts or pts[-1] != p:
+            pts.append(p)
+    if len(pts) < 3:
+        return ""
+    return "M" + "L".join(pts) + "Z"
 
 
 def _nice_step(span: float, target: int) -> float:
@@ -122,16 +179,20 @@ def station_map(
     while lat <= y1:
         _, y = fr.xy(x0, lat)
         out.append(f'<line class="grid" x1="0" x2="{width}" y1="{_f(y)}" y2="{_f(y)}"/>')
-        out.append(f'<text class="gridlabel" x="4" y="{_f(y - 3)}">{lat:.{_dec(step)}f}°N</text>')
+        if y > 16:
+            out.append(
+                f'<text class="gridlabel" x="4" y="{_f(y - 3)}">{lat:.{_dec(step)}f}°N</text>'
+            )
         lat += step
     lon = math.ceil(x0 / step) * step
     while lon <= x1:
         x, _ = fr.xy(lon, y0)
         out.append(f'<line class="grid" y1="0" y2="{height}" x1="{_f(x)}" x2="{_f(x)}"/>')
-        out.append(
-            f'<text class="gridlabel" x="{_f(x + 3)}" y="{height - 5}">'
-            f"{lon:.{_dec(step)}f}°E</text>"
-        )
+        if x < width - 48:
+            out.append(
+                f'<text class="gridlabel" x="{_f(x + 3)}" y="{height - 5}">'
+                f"{lon:.{_dec(step)}f}°E</text>"
+            )
         lon += step
     if detail:
         ox, oy = fr.xy(OUTLET[1], OUTLET[0])
@@ -208,7 +269,9 @@ def _ts(t: datetime) -> float:
 def _fmt_num(v: float) -> str:
     if v == 0:
         return "0"
-    if abs(v) >= 1000 or abs(v) < 0.01:
+    if 1000 <= abs(v) < 1e7:
+        return f"{v:,.0f}"
+    if abs(v) >= 1e7 or abs(v) < 0.001:
         return f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")
     return f"{v:g}"
 
@@ -266,9 +329,7 @@ def series_chart(
         return mt + ph - (v - lo) / (hi - lo) * ph
 
     title = f"{nuclide} [{unit}]"
-    n_nd_nolimit = sum(
-        1 for p in points if p["value"] is None and p.get("detection_limit") is None
-    )
+    n_nd_nolimit = sum(1 for p in points if p["value"] is None and p.get("detection_limit") is None)
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
@@ -367,7 +428,5 @@ def series_chart(
         )
     out.append("</svg>")
     if n_nd_nolimit:
-        out.append(
-            f'<p class="note">{escape(labels["nd_nolimit"].format(n=n_nd_nolimit))}</p>'
-        )
+        out.append(f'<p class="note">{escape(labels["nd_nolimit"].format(n=n_nd_nolimit))}</p>')
     return "".join(out)

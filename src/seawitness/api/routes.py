@@ -1,0 +1,790 @@
+"""The JSON API under ``/api/v1``: measurements, stations, series, history, summaries.
+
+Stability promise (as Datasette's): documented URLs and keys stay; keys may be *added*,
+so clients must ignore keys they do not know. Every error is
+``{"error": <code>, "detail": <text>}`` (plus ``"parameter"`` for a bad parameter) with a
+4xx/5xx status. Times are ISO 8601 UTC. A non-detect is never a value: ``detection`` is
+the MARIS code and, for ``<``, ``value`` *is* the detection limit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from seawitness.analysis.limits import list_rule_sets
+from seawitness.api import downloads
+from seawitness.api.service import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    SEA_RULES,
+    BadParameter,
+    Service,
+    iso,
+    make_query,
+)
+from seawitness.export.tables import MEASUREMENT_FIELDS, STATION_FIELDS, table_schema
+
+router = APIRouter(prefix="/api/v1", tags=["data"])
+
+
+def service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+# -- response models (for the OpenAPI schema and its examples) ------------------------
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": "bad_parameter",
+                    "parameter": "since",
+                    "detail": "'yesterday' is not an ISO 8601 date or time (e.g. 2023-08-24)",
+                }
+            ]
+        }
+    )
+    error: str = Field(description="Short machine-readable code: bad_parameter, not_found, ...")
+    detail: str = Field(description="What went wrong, for a person")
+    parameter: str | None = Field(None, description="The request parameter at fault, if any")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A bad parameter; `parameter` names it"},
+    404: {"model": ErrorBody, "description": "No such station, record or rule set"},
+}
+
+_MEASUREMENT_EXAMPLE: dict[str, Any] = {
+    "leaf_index": 115609,
+    "record_id": "cd503fa18721f1ee0823a10a0c5c8b1b0283428d1c288f8a9d5410cf58b06abe",
+    "version": 1,
+    "supersedes": None,
+    "reason": None,
+    "retracted": False,
+    "org": "TEPCO",
+    "station": "T-0-1A",
+    "medium": "seawater",
+    "sampled_at": "2026-07-28T23:45:00Z",
+    "nuclide": "H-3",
+    "detection": "<",
+    "value": 0.31,
+    "unit": "Bq/L",
+    "basis": "water",
+    "uncertainty": None,
+    "detection_limit": 0.31,
+    "depth": "Sea surface to a depth of 0.5 m",
+    "lat": 37.43055556,
+    "lon": 141.04666667,
+}
+
+
+class Meta(BaseModel):
+    total: int = Field(description="Results matching the filters (all pages)")
+    limit: int
+    offset: int
+    next: str | None = Field(description="URL of the next page, or null on the last page")
+
+
+class MeasurementsPage(BaseModel):
+    """One page of current results (or every version with ``history=true``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "meta": {
+                        "total": 784,
+                        "limit": 1,
+                        "offset": 783,
+                        "next": None,
+                    },
+                    "results": [_MEASUREMENT_EXAMPLE],
+                }
+            ]
+        }
+    )
+    meta: Meta
+    results: list[dict[str, Any]]
+
+
+class StationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "org": "TEPCO",
+                    "code": "T-0-1A",
+                    "name": "Harbor entrance, northeast side (T-0-1A)",
+                    "lat": 37.43055556,
+                    "lon": 141.04666667,
+                    "zone": "outlet-3km",
+                    "zone_source": "source",
+                    "coords_known": True,
+                    "n_results": 3120,
+                    "last_sampled": "2026-07-28T23:45:00Z",
+                    "url": "/api/v1/stations/TEPCO/T-0-1A",
+                }
+            ]
+        }
+    )
+    org: str
+    code: str
+    name: str | None
+    lat: float | None
+    lon: float | None
+    zone: str = Field(description="outlet-3km, square-10km, offshore or unknown")
+    zone_source: str | None
+    coords_known: bool
+    n_results: int
+    last_sampled: str | None
+    url: str
+
+
+class StationsOut(BaseModel):
+    results: list[StationOut]
+
+
+class Level(BaseModel):
+    rule_id: str
+    level: str = Field(description="investigation or suspension")
+    title: str
+    limit: float = Field(description="In the series' unit")
+    unit: str
+    source: str
+    confidence: str
+    low_confidence: bool
+
+
+class Point(BaseModel):
+    leaf_index: int
+    sampled_at: str
+    detection: str = Field(description="MARIS code: '=', '<', 'ND', 'DE'")
+    value: float | None = Field(description="The result; null for any non-detect")
+    uncertainty: float | None = Field(description="Standard uncertainty (k=1)")
+    detection_limit: float | None = Field(description="Where the result is a non-detect")
+    analysis: str | None
+    depth: str | None
+    version: int | None
+
+
+class SeriesOut(BaseModel):
+    """A station's time series for one nuclide, in one unit, with the TEPCO levels."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "station": {
+                        "org": "TEPCO",
+                        "code": "T-0-1A",
+                        "name": "Harbor entrance (T-0-1A)",
+                        "lat": 37.43,
+                        "lon": 141.05,
+                        "zone": "outlet-3km",
+                    },
+                    "nuclide": "H-3",
+                    "medium": "seawater",
+                    "unit": "Bq/L",
+                    "basis": "water",
+                    "other_units": [],
+                    "points": [
+                        {
+                            "leaf_index": 115609,
+                            "sampled_at": "2026-07-28T23:45:00Z",
+                            "detection": "<",
+                            "value": None,
+                            "uncertainty": None,
+                            "detection_limit": 0.31,
+                            "analysis": None,
+                            "depth": "Sea surface to a depth of 0.5 m",
+                            "version": 1,
+                        }
+                    ],
+                    "levels": [
+                        {
+                            "rule_id": "jp-tepco-sea/outlet-3km/H-3/investigation",
+                            "level": "investigation",
+                            "title": "Investigation level, vicinity of the discharge outlet",
+                            "limit": 350.0,
+                            "unit": "Bq/L",
+                            "source": "TBS News 2023-08-26",
+                            "confidence": "MED",
+                            "low_confidence": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    station: dict[str, Any]
+    nuclide: str
+    medium: str
+    unit: str
+    basis: str
+    other_units: list[dict[str, Any]] = Field(
+        description="Results of this nuclide in other media or units, not in this series"
+    )
+    points: list[Point]
+    levels: list[Level]
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "leaf_index": 115609,
+                    "versions": [
+                        {**_MEASUREMENT_EXAMPLE, "version": 1},
+                        {
+                            **_MEASUREMENT_EXAMPLE,
+                            "leaf_index": 164900,
+                            "version": 2,
+                            "supersedes": 115609,
+                            "reason": "source revised",
+                            "detection": "=",
+                            "value": 0.35,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+    leaf_index: int
+    versions: list[dict[str, Any]] = Field(description="Every version, oldest first")
+
+
+class EntryOut(BaseModel):
+    leaf_index: int
+    kind: str
+    submitter: str
+    key_id: str
+    record_id: str | None
+    leaf_hash: str = Field(description="SHA-256(0x00 || entry), hex")
+    entry: str = Field(description="The logged entry bytes (signed JSON envelope)")
+    record: dict[str, Any] | None
+
+
+class ProofOut(BaseModel):
+    """RFC 9162 inclusion proof of a leaf in the latest signed checkpoint."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "leaf_index": 1000,
+                    "tree_size": 164824,
+                    "leaf_hash": "cb7a19f3...",
+                    "root_hash": "645f7825...",
+                    "inclusion_proof": ["c1c8fadf...", "3486a9c8..."],
+                    "checkpoint": "seawitness.local/demo\n164824\nZF94...\n\n— ...\n",
+                }
+            ]
+        }
+    )
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str = Field(description="hex")
+    root_hash: str = Field(description="hex; the checkpoint carries it in base64")
+    inclusion_proof: list[str] = Field(description="hex hashes, bottom-up (RFC 9162 2.1.3)")
+    checkpoint: str = Field(description="The signed checkpoint note the proof is against")
+
+
+class SummaryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tree_size": 164824,
+                    "results": 164812,
+                    "stations": 225,
+                    "stations_without_coordinates": 40,
+                    "organisations": 5,
+                    "by_org": {"TEPCO": 123860, "NRA": 2932},
+                    "by_medium": {"seawater": 122292, "fish": 41935},
+                    "by_nuclide": {"H-3": 14844, "Cs-137": 67118},
+                    "by_detection": {"=": 32441, "<": 131790, "ND": 581},
+                    "by_org_medium": [{"org": "TEPCO", "medium": "seawater", "n": 114289}],
+                }
+            ]
+        }
+    )
+    tree_size: int
+    results: int
+    stations: int
+    stations_without_coordinates: int
+    organisations: int
+    by_org: dict[str, int]
+    by_medium: dict[str, int]
+    by_nuclide: dict[str, int]
+    by_detection: dict[str, int] = Field(description="By MARIS detection code")
+    by_org_medium: list[dict[str, Any]]
+
+
+class LimitsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule_set": "jp-tepco-sea",
+                    "title": "TEPCO sea-area monitoring",
+                    "jurisdiction": "JP",
+                    "tree_size": 164824,
+                    "evaluations": 29098,
+                    "counts": {
+                        "exceeds": 0,
+                        "may_exceed": 0,
+                        "below": 17470,
+                        "inconclusive": 0,
+                        "not_applicable": 11628,
+                    },
+                    "rules": [],
+                    "low_confidence_numbers": [],
+                }
+            ]
+        }
+    )
+    rule_set: str
+    title: str
+    jurisdiction: str
+    tree_size: int = Field(description="The evaluation is of the log at this size")
+    evaluations: int
+    counts: dict[str, int] = Field(description="exceeds, may_exceed, below, inconclusive, ...")
+    rules: list[dict[str, Any]] = Field(description="Per rule: counts and the highest ratios")
+    low_confidence_numbers: list[str]
+
+
+class LogOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "origin": "seawitness.local/demo",
+                    "tree_size": 164824,
+                    "checkpoint": {
+                        "size": 164824,
+                        "root_hash": "ZF94JXOAiPd9GczNoicgvPvKyDkN1JTSWpSgYyt09wo=",
+                        "note": "seawitness.local/demo\n164824\nZF94...=\n\n— ...\n",
+                    },
+                    "log_public_key": "seawitness.local/demo+72955101+AQuT...",
+                }
+            ]
+        }
+    )
+    origin: str
+    tree_size: int
+    checkpoint: dict[str, Any]
+    log_public_key: str | None
+
+
+# -- parameters -------------------------------------------------------------------------
+
+Station = Annotated[
+    str | None, Query(description="Station code", openapi_examples={"t": {"value": "T-0-1A"}})
+]
+Org = Annotated[
+    str | None,
+    Query(description="Organisation that published the result", examples=["TEPCO"]),
+]
+Nuclide = Annotated[
+    str | None,
+    Query(description="Canonical nuclide: H-3, H-3:OBT, Cs-137, ...", examples=["H-3"]),
+]
+Medium = Annotated[
+    str | None, Query(description="seawater, fish, seaweed, ...", examples=["seawater"])
+]
+Since = Annotated[
+    str | None,
+    Query(
+        description="Sampled at or after (ISO 8601 date or time, UTC if no zone)",
+        examples=["2023-08-24"],
+    ),
+]
+Until = Annotated[
+    str | None,
+    Query(description="Sampled before (ISO 8601 date or time)", examples=["2024-01-01"]),
+]
+Bbox = Annotated[
+    str | None,
+    Query(
+        description="min_lon,min_lat,max_lon,max_lat (WGS 84)", examples=["141.0,37.3,141.2,37.5"]
+    ),
+]
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in ("series_key", "import_id")}
+    out["sampled_at"] = iso(row.get("sampled_at"))
+    return out
+
+
+def station_url(org: str, code: str) -> str:
+    from urllib.parse import quote
+
+    return f"/api/v1/stations/{quote(org, safe='')}/{quote(code, safe='')}"
+
+
+# -- measurements ------------------------------------------------------------------------
+
+
+@router.get(
+    "/measurements",
+    response_model=MeasurementsPage,
+    summary="Measurements, filtered and paged; or a whole download",
+    responses={
+        **ERRORS,
+        200: {
+            "description": "A page of results (JSON), or the whole selection as a file",
+            "content": {
+                "text/csv": {"example": "leaf_index,record_id,version,...\n"},
+                "application/vnd.apache.parquet": {},
+                "application/x-ndjson": {"example": '{"leaf_index": 115609, ...}\n'},
+            },
+        },
+    },
+)
+def measurements(
+    request: Request,
+    station: Station = None,
+    org: Org = None,
+    nuclide: Nuclide = None,
+    medium: Medium = None,
+    since: Since = None,
+    until: Until = None,
+    bbox: Bbox = None,
+    history: Annotated[bool, Query(description="Every version, not only the current")] = False,
+    limit: Annotated[
+        int | None,
+        Query(
+            description=f"Page size for JSON (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); "
+            "for files the default is everything"
+        ),
+    ] = None,
+    offset: Annotated[int, Query(description="Results to skip")] = 0,
+    format: Annotated[
+        Literal["json", "csv", "parquet", "ndjson"],
+        Query(
+            description="json: one page; csv, parquet, ndjson: the whole selection as a "
+            "file with every field of the record"
+        ),
+    ] = "json",
+) -> Any:
+    """Current results (or every version with `history=true`), oldest first.
+
+    The JSON page holds the index columns of each result; `meta.total` counts every match
+    and `meta.next` links the next page. `format=csv|parquet|ndjson` streams the whole
+    selection (or `limit` rows of it) with every field of the logged record, the same
+    columns as `seawitness export`.
+    """
+    svc = service(request)
+    q = make_query(
+        station=station,
+        org=org,
+        nuclide=nuclide,
+        medium=medium,
+        since=since,
+        until=until,
+        bbox=bbox,
+        history=history,
+        offset=offset,
+        limit=(DEFAULT_LIMIT if limit is None else limit) if format == "json" else None,
+    )
+    if format != "json" and limit is not None:
+        if limit < 1:
+            raise BadParameter("limit", "must be >= 1")
+        q = replace(q, limit=limit)
+    if format == "csv":
+        return StreamingResponse(
+            downloads.csv_stream(svc.store, q),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="measurements.csv"'},
+        )
+    if format == "ndjson":
+        return StreamingResponse(
+            downloads.ndjson_stream(svc.store, q), media_type="application/x-ndjson"
+        )
+    if format == "parquet":
+        f = downloads.parquet_file(svc.store, q)
+        return StreamingResponse(
+            downloads.iter_file(f),
+            media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": 'attachment; filename="measurements.parquet"'},
+        )
+    total = svc.store.count(q)
+    rows = svc.store.measurements(q)
+    assert q.limit is not None
+    nxt = None
+    if q.offset + q.limit < total:
+        params = dict(request.query_params)
+        params.update(offset=str(q.offset + q.limit), limit=str(q.limit))
+        nxt = f"{request.url.path}?{urlencode(params)}"
+    return {
+        "meta": {"total": total, "limit": q.limit, "offset": q.offset, "next": nxt},
+        "results": [_jsonable(r) for r in rows],
+    }
+
+
+# -- stations ----------------------------------------------------------------------------
+
+
+def _station_out(st: dict[str, Any]) -> dict[str, Any]:
+    d = {f.name: st.get(f.name) for f in STATION_FIELDS}
+    d["last_sampled"] = iso(st.get("last_sampled"))
+    d["url"] = station_url(st["org"], st["code"])
+    return d
+
+
+@router.get(
+    "/stations",
+    response_model=StationsOut,
+    summary="Every station (JSON or GeoJSON)",
+    responses={
+        200: {
+            "description": "Stations; with format=geojson a FeatureCollection (RFC 7946) "
+            "where a station with unknown coordinates has a null geometry",
+            "content": {
+                "application/geo+json": {
+                    "example": {
+                        "type": "FeatureCollection",
+                        "features": [
+                            {
+                                "type": "Feature",
+                                "geometry": {"type": "Point", "coordinates": [141.0467, 37.4306]},
+                                "properties": {
+                                    "org": "TEPCO",
+                                    "code": "T-0-1A",
+                                    "zone": "outlet-3km",
+                                },
+                            }
+                        ],
+                    }
+                }
+            },
+        }
+    },
+)
+def stations(
+    request: Request,
+    format: Annotated[Literal["json", "geojson"], Query(description="json or geojson")] = "json",
+) -> Any:
+    """Stations with their zone, whether their coordinates are known, and result counts."""
+    sts = [_station_out(s) for s in service(request).stations()]
+    if format == "geojson":
+        feats = []
+        for s in sts:
+            geom = None
+            if s["coords_known"]:
+                geom = {"type": "Point", "coordinates": [s["lon"], s["lat"]]}
+            props = {k: v for k, v in s.items() if k not in ("lat", "lon")}
+            feats.append({"type": "Feature", "geometry": geom, "properties": props})
+        return Response(
+            json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False),
+            media_type="application/geo+json",
+        )
+    return {"results": sts}
+
+
+@router.get(
+    "/stations/{org}/{code}",
+    summary="One station, with the nuclides it has results for",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "org": "TEPCO",
+                        "code": "T-0-1A",
+                        "zone": "outlet-3km",
+                        "nuclides": [
+                            {
+                                "nuclide": "H-3",
+                                "medium": "seawater",
+                                "n": 784,
+                                "series": "/api/v1/stations/TEPCO/T-0-1A/series?nuclide=H-3",
+                            }
+                        ],
+                    }
+                }
+            }
+        },
+    },
+)
+def station(
+    request: Request,
+    org: Annotated[str, Path(description="Organisation", examples=["TEPCO"])],
+    code: Annotated[str, Path(description="Station code (URL-encoded)", examples=["T-0-1A"])],
+) -> Any:
+    """The station and, per nuclide and medium, how many current results it holds."""
+    svc = service(request)
+    st = _station_out(svc.station(org, code))
+    counts: dict[tuple[str, str], int] = {}
+    for r in svc.station_results(org, code):
+        counts[(r["nuclide"], r["medium"])] = counts.get((r["nuclide"], r["medium"]), 0) + 1
+    st["nuclides"] = [
+        {
+            "nuclide": n,
+            "medium": m,
+            "n": c,
+            "series": f"{st['url']}/series?{urlencode({'nuclide': n, 'medium': m})}",
+        }
+        for (n, m), c in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
+    return st
+
+
+@router.get(
+    "/stations/{org}/{code}/series",
+    response_model=SeriesOut,
+    summary="A station's time series for one nuclide, with the TEPCO levels",
+    responses=ERRORS,
+)
+def series(
+    request: Request,
+    org: Annotated[str, Path(examples=["TEPCO"])],
+    code: Annotated[str, Path(examples=["T-0-1A"])],
+    nuclide: Annotated[str, Query(description="Canonical nuclide", examples=["H-3"])],
+    medium: Medium = None,
+) -> Any:
+    """Points for a chart: detected results with their standard uncertainty, and
+    non-detects with their detection limit and a null value. `levels` are the TEPCO
+    sea-area levels (rule set `jp-tepco-sea`) that apply in the station's zone, converted
+    to the series' unit; empty where none apply. Where the station reports the nuclide in
+    several units or media, the largest group is the series and `other_units` lists the
+    rest."""
+    return service(request).series(org, code, nuclide, medium)
+
+
+# -- records -----------------------------------------------------------------------------
+
+Leaf = Annotated[int, Path(ge=0, description="Leaf index in the log", examples=[115609])]
+
+
+@router.get(
+    "/records/{leaf_index}",
+    response_model=EntryOut,
+    summary="The logged entry of a leaf: signed envelope and record",
+    responses=ERRORS,
+)
+def record(request: Request, leaf_index: Leaf) -> Any:
+    """The exact bytes that were logged (and signed by the submitter's key)."""
+    return service(request).entry(leaf_index)
+
+
+@router.get(
+    "/records/{leaf_index}/history",
+    response_model=HistoryOut,
+    summary="Every version of a result, with the reason for each",
+    responses=ERRORS,
+)
+def history(request: Request, leaf_index: Leaf) -> Any:
+    """All versions of the series the leaf belongs to, oldest first. A source that
+    revises a result in place gets a new version with a reason; nothing is deleted."""
+    versions = service(request).history(leaf_index)
+    return {"leaf_index": leaf_index, "versions": [_jsonable(v) for v in versions]}
+
+
+@router.get(
+    "/records/{leaf_index}/proof",
+    response_model=ProofOut,
+    summary="Inclusion proof of a record in the latest checkpoint",
+    responses=ERRORS,
+)
+def proof(request: Request, leaf_index: Leaf) -> Any:
+    """Hash the entry as `SHA-256(0x00 || entry)`, fold the proof (RFC 9162 §2.1.3.2) and
+    compare with the root of the signed checkpoint: that shows the record is in the log
+    the checkpoint commits to, without trusting this server."""
+    return service(request).proof(leaf_index)
+
+
+# -- summaries, limits, log ----------------------------------------------------------------
+
+
+@router.get("/summary", response_model=SummaryOut, summary="Counts of current results")
+def summary(request: Request) -> Any:
+    """Current results counted by organisation, medium, nuclide and detection code
+    (SQL aggregates, cached until the log grows)."""
+    return service(request).summary()
+
+
+@router.get(
+    "/rule-sets",
+    summary="The bundled rule sets",
+    responses={200: {"content": {"application/json": {"example": {"results": ["codex"]}}}}},
+)
+def rule_sets() -> Any:
+    """Names accepted by `/api/v1/limits?rule_set=`."""
+    return {"results": list_rule_sets()}
+
+
+@router.get(
+    "/limits",
+    response_model=LimitsOut,
+    summary="Current results evaluated against a rule set",
+    responses=ERRORS,
+)
+def limits(
+    request: Request,
+    rule_set: Annotated[
+        str, Query(description="A bundled rule set (see /api/v1/rule-sets)", examples=[SEA_RULES])
+    ] = SEA_RULES,
+) -> Any:
+    """Counts per class (exceeds, may_exceed, below, inconclusive, not_applicable) overall
+    and per rule, with the highest ratios to the limit. Classes use each result's 95 %
+    interval; non-detects count by their detection limit. Computed once per log size."""
+    return service(request).limits(rule_set)
+
+
+@router.get("/log", response_model=LogOut, summary="The log: origin, size, latest checkpoint")
+def log(request: Request) -> Any:
+    """What an auditor needs to start: the log's origin and public key, its size and the
+    latest signed checkpoint (C2SP tlog-checkpoint note)."""
+    return service(request).log_info()
+
+
+@router.get(
+    "/datapackage.json",
+    summary="Frictionless Data Package descriptor of the downloads",
+    responses={
+        200: {"content": {"application/json": {"example": {"profile": "tabular-data-package"}}}}
+    },
+)
+def datapackage(request: Request) -> Any:
+    """Table Schema of the CSV downloads (measurements and stations), with the checkpoint
+    the data were read at."""
+    svc = service(request)
+    st_fields = [f for f in STATION_FIELDS]
+    return {
+        "profile": "tabular-data-package",
+        "name": "seawitness",
+        "title": f"seawitness measurements ({svc.inst.origin})",
+        "seawitness_checkpoint": svc.log_info()["checkpoint"]["note"],
+        "resources": [
+            {
+                "name": "measurements",
+                "path": "/api/v1/measurements?format=csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "encoding": "utf-8",
+                "schema": table_schema(MEASUREMENT_FIELDS),
+            },
+            {
+                "name": "stations",
+                "path": "/api/v1/stations?format=geojson",
+                "format": "geojson",
+                "schema": table_schema(st_fields),
+            },
+        ],
+    }

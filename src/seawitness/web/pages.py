@@ -1,0 +1,312 @@
+"""The dashboard: server-rendered pages over the same service as the JSON API.
+
+Every page is complete HTML with its map or charts drawn as inline SVG, so it works with
+no network and no JavaScript; the small script we ship only adds conveniences. Pages
+read aggregates and cached answers from :class:`seawitness.api.service.Service`, never
+the whole table, so they stay fast on the full data set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from seawitness.analysis.limits import list_rule_sets
+from seawitness.api.service import (
+    DISCHARGE_START,
+    SEA_RULES,
+    BadParameter,
+    NotFound,
+    Service,
+    iso,
+    make_query,
+)
+from seawitness.export.tables import MEASUREMENT_FIELDS
+from seawitness.model.zones import OUTLET, ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
+from seawitness.store.store import Query
+from seawitness.web import coast, svg
+from seawitness.web.i18n import LANGS, Translator, negotiate
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(include_in_schema=False)
+
+#: Close-up view around the (estimated) outlet: about ±8 km.
+NEAR_BBOX = (OUTLET[1] - 0.10, OUTLET[0] - 0.075, OUTLET[1] + 0.10, OUTLET[0] + 0.075)
+MAX_CHARTS = 16
+TABLE_ROWS = 100
+
+
+def station_href(st: Mapping[str, Any]) -> str:
+    return f"/stations/{quote(st['org'], safe='')}/{quote(st['code'], safe='')}"
+
+
+def _service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def _lang(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("accept-language"),
+    )
+
+
+def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """Render a page in the visitor's language; remember a language chosen by link."""
+    lang = _lang(request)
+    t = Translator(lang)
+    switch = []
+    for code, label in LANGS.items():
+        params = dict(request.query_params)
+        params["lang"] = code
+        switch.append({"code": code, "label": label, "href": f"?{urlencode(params)}"})
+    ctx.update(
+        request=request,
+        t=t,
+        lang=lang,
+        langs=switch,
+        path=request.url.path,
+        station_href=station_href,
+    )
+    resp = templates.TemplateResponse(request, name, ctx, status_code=status)
+    chosen = request.query_params.get("lang")
+    if chosen in LANGS:
+        resp.set_cookie("lang", chosen, max_age=365 * 86400, samesite="lax")
+    return resp
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    return render(request, "error.html", status=status, status_code=status, detail=detail)
+
+
+def _map_labels(t: Translator) -> dict[str, str]:
+    return {
+        "square": t("map_square"),
+        "circle": t("map_circle"),
+        "outlet": t("map_outlet"),
+        "plant": t("map_plant"),
+        "plant_short": t("map_plant_short"),
+        "results": t("results_lc"),
+        "zone_outlet-3km": t("zone_outlet-3km"),
+        "zone_square-10km": t("zone_square-10km"),
+        "zone_offshore": t("zone_offshore"),
+    }
+
+
+def _chart_labels(t: Translator) -> dict[str, str]:
+    return {
+        "log_scale": t("log_scale"),
+        "discharge_start": t("discharge_start"),
+        "level_investigation": t("level_investigation"),
+        "level_suspension": t("level_suspension"),
+        "nondetect": t("nondetect"),
+        "nd_nolimit": t("nd_nolimit"),
+    }
+
+
+def _region_bbox(stations: list[dict[str, Any]]) -> tuple[float, float, float, float]:
+    known = [s for s in stations if s["coords_known"]]
+    lons = [s["lon"] for s in known] + [OUTLET[1]]
+    lats = [s["lat"] for s in known] + [OUTLET[0]]
+    return (min(lons) - 0.15, min(lats) - 0.12, max(lons) + 0.15, max(lats) + 0.12)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    svc = _service(request)
+    t = Translator(_lang(request))
+    stations = svc.stations()
+    labels = _map_labels(t)
+    region = svg.station_map(
+        stations,
+        bbox=_region_bbox(stations),
+        width=640,
+        height=520,
+        title=t("map_region_title"),
+        labels=labels,
+        href=station_href,
+    )
+    near = svg.station_map(
+        stations,
+        bbox=NEAR_BBOX,
+        width=640,
+        height=520,
+        title=t("map_near_title"),
+        labels=labels,
+        href=station_href,
+        detail=True,
+    )
+    unknown = [s for s in stations if not s["coords_known"]]
+    zone_counts = {
+        z: sum(1 for s in stations if s["zone"] == z and s["coords_known"])
+        for z in (ZONE_OUTLET, ZONE_SQUARE, ZONE_OFFSHORE)
+    }
+    return render(
+        request,
+        "overview.html",
+        summary=svc.summary(),
+        log=svc.log_info(),
+        region_map=region,
+        near_map=near,
+        coastline=coast.available(),
+        coast_source=coast.SOURCE,
+        unknown=unknown,
+        zone_counts=zone_counts,
+        latest=svc.latest_near_outlet(),
+        limits=svc.limits_if_ready(SEA_RULES),
+        outlet=OUTLET,
+    )
+
+
+@router.get("/stations/{org}/{code}", response_class=HTMLResponse)
+def station_page(request: Request, org: str, code: str) -> Response:
+    svc = _service(request)
+    t = Translator(_lang(request))
+    st = svc.station(org, code)
+    rows = svc.station_results(org, code)
+    groups: dict[tuple[str, str], int] = {}
+    for r in rows:
+        groups[(r["nuclide"], r["medium"])] = groups.get((r["nuclide"], r["medium"]), 0) + 1
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0][0] != "H-3", -kv[1]))
+    charts = []
+    for (nuclide, medium), n in ordered[:MAX_CHARTS]:
+        s = svc.series(org, code, nuclide, medium)
+        charts.append(
+            {
+                "nuclide": nuclide,
+                "medium": medium,
+                "n": n,
+                "unit": s["unit"],
+                "levels": s["levels"],
+                "n_detected": sum(1 for p in s["points"] if p["value"] is not None),
+                "svg": svg.series_chart(
+                    s["points"],
+                    s["levels"],
+                    nuclide=nuclide,
+                    unit=s["unit"],
+                    labels=_chart_labels(t),
+                    discharge_start=DISCHARGE_START,
+                ),
+                "other_units": s["other_units"],
+                "api": f"/api/v1/stations/{quote(org, safe='')}/{quote(code, safe='')}/series?"
+                + urlencode({"nuclide": nuclide, "medium": medium}),
+            }
+        )
+    latest = list(reversed(rows[-TABLE_ROWS:]))  # cached dicts: copied below, not changed
+    return render(
+        request,
+        "station.html",
+        st=st,
+        charts=charts,
+        more_charts=max(0, len(ordered) - MAX_CHARTS),
+        latest=[{**r, "sampled_at": iso(r["sampled_at"])} for r in latest],
+        n_rows=len(rows),
+        csv_url="/api/v1/measurements?" + urlencode({"org": org, "station": code, "format": "csv"}),
+    )
+
+
+def newest_results(svc: Service, q: Query) -> tuple[int, list[dict[str, Any]]]:
+    """The number of matches and the newest ``q.limit`` of them, newest first."""
+    total = svc.store.count(replace(q, limit=None))
+    newest = svc.store.measurements(replace(q, offset=max(0, total - (q.limit or 50))))
+    return total, [{**r, "sampled_at": iso(r["sampled_at"])} for r in reversed(newest)]
+
+
+def _filters(request: Request) -> dict[str, str]:
+    keys = ("station", "org", "nuclide", "medium", "since", "until", "bbox")
+    return {k: v for k in keys if (v := request.query_params.get(k, "").strip())}
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request) -> Response:
+    svc = _service(request)
+    f = _filters(request)
+    q = make_query(**f, limit=50)  # type: ignore[arg-type]
+    total, preview = svc.cached(("data_preview", q), lambda: newest_results(svc, q))
+    qs = urlencode(f)
+    sep = "&" if qs else ""
+    rule_set = request.query_params.get("rule_set", "")
+    limits = None
+    if rule_set:
+        if rule_set not in list_rule_sets():
+            raise BadParameter("rule_set", f"unknown rule set {rule_set!r}")
+        limits = svc.limits_if_ready(rule_set)
+    return render(
+        request,
+        "data.html",
+        filters=f,
+        total=total,
+        preview=preview,
+        summary=svc.summary(),
+        downloads={
+            "csv": f"/api/v1/measurements?{qs}{sep}format=csv",
+            "parquet": f"/api/v1/measurements?{qs}{sep}format=parquet",
+            "ndjson": f"/api/v1/measurements?{qs}{sep}format=ndjson",
+            "json": f"/api/v1/measurements?{qs}",
+            "geojson": "/api/v1/stations?format=geojson",
+            "datapackage": "/api/v1/datapackage.json",
+        },
+        fields=MEASUREMENT_FIELDS,
+        rule_sets=list_rule_sets(),
+        rule_set=rule_set,
+        limits=limits,
+    )
+
+
+@router.get("/records/{leaf_index}", response_class=HTMLResponse)
+def record_page(request: Request, leaf_index: int) -> Response:
+    svc = _service(request)
+    entry = svc.entry(leaf_index)
+    try:
+        versions = [{**v, "sampled_at": iso(v["sampled_at"])} for v in svc.history(leaf_index)]
+    except NotFound:
+        versions = []
+    try:
+        proof: dict[str, Any] | None = svc.proof(leaf_index)
+    except NotFound:
+        proof = None
+    return render(
+        request,
+        "record.html",
+        leaf_index=leaf_index,
+        entry=entry,
+        versions=versions,
+        proof=proof,
+        log=svc.log_info(),
+    )
+
+
+def _attribution() -> str:
+    """The bundled data's attribution, as plain text (Markdown emphasis and code marks
+    dropped: the page shows it preformatted)."""
+    try:
+        text = (resources.files("seawitness.data") / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return ""
+    return text.replace("**", "").replace("`", "")
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about_page(request: Request) -> Response:
+    svc = _service(request)
+    base = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "about.html",
+        log=svc.log_info(),
+        base_url=base,
+        attribution=_attribution(),
+        coast_source=coast.SOURCE if coast.available() else None,
+    )
