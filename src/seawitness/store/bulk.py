@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, LargeBinary, Table
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -20,7 +20,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     dialect = conn.dialect
     cols = list(rows[0])
-    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
+    procs = [_processor(table, c, dialect) for c in cols]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
     if any(procs):
@@ -30,3 +30,26 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     else:
         params = [tuple(r[c] for c in cols) for r in rows]
     conn.exec_driver_sql(sql, params)
+
+
+def _processor(table: Table, column: str, dialect: Any) -> Any:
+    """The column's bind processor, memoised per value (a batch of entries shares its
+    submission time), or None where the driver takes the Python value as it is."""
+    col_type = table.c[column].type
+    if dialect.name == "sqlite" and isinstance(col_type, LargeBinary):
+        return None  # sqlite3 stores bytes as a BLOB directly
+    proc = col_type._cached_bind_processor(dialect)
+    if proc is None:
+        return None
+    memo: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            out = memo[value] = proc(value)
+            return out
+        except TypeError:  # unhashable
+            return proc(value)
+
+    return cached
