@@ -44,8 +44,12 @@ KILLS = int(os.environ.get("SEAWITNESS_CRASH_RUNS", "50"))
 
 
 def _run(root: Path, data: Path, kill_after: float | None) -> list[str]:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(root), str(data)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(root), str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     if kill_after is None:
         out, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0

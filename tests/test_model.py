@@ -132,9 +132,16 @@ def test_not_detected_without_value_round_trips() -> None:
 
     from seawitness.model import Basis, Detection, Measurement, Medium
 
-    m = Measurement(org="NRA", station="M-101", medium=Medium.SEAWATER,
-                    sampled_at=datetime(2022, 5, 1, tzinfo=UTC), nuclide="Cs-134",
-                    detection=Detection.NOT_DETECTED, value=None, unit="Bq/L",
-                    basis=Basis.WATER)
+    m = Measurement(
+        org="NRA",
+        station="M-101",
+        medium=Medium.SEAWATER,
+        sampled_at=datetime(2022, 5, 1, tzinfo=UTC),
+        nuclide="Cs-134",
+        detection=Detection.NOT_DETECTED,
+        value=None,
+        unit="Bq/L",
+        basis=Basis.WATER,
+    )
     assert "value" not in m.to_dict()
     assert Measurement.from_dict(m.to_dict()) == m

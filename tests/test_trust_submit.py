@@ -18,19 +18,46 @@ from seawitness.store.store import Query
 
 
 def _measurement(value: float = 0.31, station: str = "KR-1") -> Measurement:
-    return Measurement(org="KINS", station=station, medium=Medium.SEAWATER,
-                       sampled_at=datetime(2025, 9, 1, 1, 0, tzinfo=UTC), nuclide="H-3",
-                       detection=Detection.DETECTED, value=value, unit="Bq/L",
-                       basis=Basis.WATER, uncertainty=0.05)
+    return Measurement(
+        org="KINS",
+        station=station,
+        medium=Medium.SEAWATER,
+        sampled_at=datetime(2025, 9, 1, 1, 0, tzinfo=UTC),
+        nuclide="H-3",
+        detection=Detection.DETECTED,
+        value=value,
+        unit="Bq/L",
+        basis=Basis.WATER,
+        uncertainty=0.05,
+    )
 
 
-def _signed(key: keyring.KeyPair, seq: int, body: bytes, *, submitter: str = "KINS",
-            kind: str = "measurement", when: datetime | None = None) -> Entry:
-    e = Entry(kind=kind, record_bytes=body, submitter=submitter, key_id=key.key_id, seq=seq,
-              submitted_at=when or datetime.now(UTC))
-    return Entry(kind=e.kind, record_bytes=e.record_bytes, submitter=e.submitter,
-                 key_id=e.key_id, seq=e.seq, submitted_at=e.submitted_at,
-                 signature=key.sign(e.signed_message()))
+def _signed(
+    key: keyring.KeyPair,
+    seq: int,
+    body: bytes,
+    *,
+    submitter: str = "KINS",
+    kind: str = "measurement",
+    when: datetime | None = None,
+) -> Entry:
+    e = Entry(
+        kind=kind,
+        record_bytes=body,
+        submitter=submitter,
+        key_id=key.key_id,
+        seq=seq,
+        submitted_at=when or datetime.now(UTC),
+    )
+    return Entry(
+        kind=e.kind,
+        record_bytes=e.record_bytes,
+        submitter=e.submitter,
+        key_id=e.key_id,
+        seq=e.seq,
+        submitted_at=e.submitted_at,
+        signature=key.sign(e.signed_message()),
+    )
 
 
 @pytest.fixture
@@ -38,15 +65,25 @@ def lab(instance):  # type: ignore[no-untyped-def]
     """The instance with a registered lab "KINS" and its key."""
     key, _ = keyring.generate("KINS")
     with instance.store.transaction() as conn:
-        instance.register(conn, "KINS", "Korea Institute of Nuclear Safety", "KR", "lab", key,
-                          valid_from=datetime.now(UTC) - timedelta(days=1))
+        instance.register(
+            conn,
+            "KINS",
+            "Korea Institute of Nuclear Safety",
+            "KR",
+            "lab",
+            key,
+            valid_from=datetime.now(UTC) - timedelta(days=1),
+        )
         instance.checkpoint(conn)
     return instance, key
 
 
 def _state(inst):  # type: ignore[no-untyped-def]
-    return (inst.store.tree_size(), inst.store.count(Query(history=True)),
-            inst.store.latest_checkpoint_note())
+    return (
+        inst.store.tree_size(),
+        inst.store.count(Query(history=True)),
+        inst.store.latest_checkpoint_note(),
+    )
 
 
 def _reject(inst, entries, match: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,17 +108,30 @@ def test_forged_signature(lab) -> None:  # type: ignore[no-untyped-def]
     mallory, _ = keyring.generate("KINS")  # same name, another key
     e = _signed(mallory, 0, _measurement().canonical())
     real_id = key.key_id
-    forged = Entry(kind=e.kind, record_bytes=e.record_bytes, submitter="KINS", key_id=real_id,
-                   seq=0, submitted_at=e.submitted_at, signature=e.signature)
+    forged = Entry(
+        kind=e.kind,
+        record_bytes=e.record_bytes,
+        submitter="KINS",
+        key_id=real_id,
+        seq=0,
+        submitted_at=e.submitted_at,
+        signature=e.signature,
+    )
     _reject(inst, [forged], "signature does not verify")
 
 
 def test_modified_record(lab) -> None:  # type: ignore[no-untyped-def]
     inst, key = lab
     e = _signed(key, 0, _measurement(0.31).canonical())
-    tampered = Entry(kind=e.kind, record_bytes=_measurement(0.03).canonical(),
-                     submitter=e.submitter, key_id=e.key_id, seq=e.seq,
-                     submitted_at=e.submitted_at, signature=e.signature)
+    tampered = Entry(
+        kind=e.kind,
+        record_bytes=_measurement(0.03).canonical(),
+        submitter=e.submitter,
+        key_id=e.key_id,
+        seq=e.seq,
+        submitted_at=e.submitted_at,
+        signature=e.signature,
+    )
     _reject(inst, [tampered], "signature does not verify")
 
 
@@ -93,16 +143,29 @@ def test_unknown_key(lab) -> None:  # type: ignore[no-untyped-def]
 
 def test_key_of_another_stakeholder(lab) -> None:  # type: ignore[no-untyped-def]
     inst, key = lab
-    _reject(inst, [_signed(key, 0, _measurement().canonical(), submitter="TEPCO")],
-            "belongs to 'KINS'")
+    _reject(
+        inst, [_signed(key, 0, _measurement().canonical(), submitter="TEPCO")], "belongs to 'KINS'"
+    )
 
 
 def test_revoked_key(lab) -> None:  # type: ignore[no-untyped-def]
     inst, key = lab
     with inst.store.transaction() as conn:
-        inst.submit_records(conn, inst.admin_key(), "admin", [("revocation", {
-            "key_id": key.key_id, "revoked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "reason": "test"})])
+        inst.submit_records(
+            conn,
+            inst.admin_key(),
+            "admin",
+            [
+                (
+                    "revocation",
+                    {
+                        "key_id": key.key_id,
+                        "revoked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "reason": "test",
+                    },
+                )
+            ],
+        )
     later = datetime.now(UTC) + timedelta(seconds=5)
     _reject(inst, [_signed(key, 0, _measurement().canonical(), when=later)], "revoked")
 
@@ -110,8 +173,7 @@ def test_revoked_key(lab) -> None:  # type: ignore[no-untyped-def]
 def test_key_not_yet_valid(lab) -> None:  # type: ignore[no-untyped-def]
     inst, key = lab
     early = datetime.now(UTC) - timedelta(days=30)
-    _reject(inst, [_signed(key, 0, _measurement().canonical(), when=early)],
-            "not valid before")
+    _reject(inst, [_signed(key, 0, _measurement().canonical(), when=early)], "not valid before")
 
 
 def test_replayed_sequence_number(lab) -> None:  # type: ignore[no-untyped-def]
@@ -119,8 +181,7 @@ def test_replayed_sequence_number(lab) -> None:  # type: ignore[no-untyped-def]
     first = _signed(key, 0, _measurement().canonical())
     with inst.store.transaction() as conn:
         submit(inst.store, conn, [first])
-    _reject(inst, [_signed(key, 0, _measurement(0.5, "KR-2").canonical())],
-            "replayed or reordered")
+    _reject(inst, [_signed(key, 0, _measurement(0.5, "KR-2").canonical())], "replayed or reordered")
     _reject(inst, [_signed(key, 5, _measurement(0.5, "KR-2").canonical())], "gap")
 
 
@@ -149,8 +210,12 @@ def test_entry_over_64_kib_in_a_batch_rejects_the_batch(lab) -> None:  # type: i
 def test_lab_cannot_register_keys(lab) -> None:  # type: ignore[no-untyped-def]
     inst, key = lab
     other, _ = keyring.generate("NOBODY")
-    rec = {"key_id": other.key_id, "stakeholder": "KINS", "vkey": other.vkey,
-           "valid_from": "2020-01-01T00:00:00Z"}
+    rec = {
+        "key_id": other.key_id,
+        "stakeholder": "KINS",
+        "vkey": other.vkey,
+        "valid_from": "2020-01-01T00:00:00Z",
+    }
     _reject(inst, [_signed(key, 0, canonical_bytes(rec), kind="key")], "administrator")
 
 
@@ -174,8 +239,9 @@ def test_correction_and_retraction_keep_history(lab) -> None:  # type: ignore[no
     with inst.store.transaction() as conn:
         leaf = submit(inst.store, conn, [_signed(key, 0, _measurement(3.1).canonical())]).leaves[0]
         fix = Correction(supersedes=leaf, reason="decimal point", replacement=_measurement(0.31))
-        leaf2 = submit(inst.store, conn, [_signed(key, 1, fix.canonical(),
-                                                  kind="correction")]).leaves[0]
+        leaf2 = submit(
+            inst.store, conn, [_signed(key, 1, fix.canonical(), kind="correction")]
+        ).leaves[0]
     hist = inst.store.history(leaf)
     assert [h["value"] for h in hist] == [3.1, 0.31]
     assert hist[1]["supersedes"] == leaf and hist[1]["reason"] == "decimal point"

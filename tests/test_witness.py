@@ -36,16 +36,26 @@ def setup(instance, tmp_path: Path):  # type: ignore[no-untyped-def]
     wkey, _ = keyring.generate("witness-KR")
     wvkey = format_vkey(wkey.name, ALG_COSIGNATURE_V1, wkey.public_bytes)
     with instance.store.transaction() as conn:
-        instance.register(conn, "witness-KR", "Witness in Korea", "KR", "witness",
-                          keyring.KeyPair(wkey.signer), valid_from=datetime.now(UTC)
-                          - timedelta(days=1))
+        instance.register(
+            conn,
+            "witness-KR",
+            "Witness in Korea",
+            "KR",
+            "witness",
+            keyring.KeyPair(wkey.signer),
+            valid_from=datetime.now(UTC) - timedelta(days=1),
+        )
         # register() stores the Ed25519 vkey; witnesses cosign with the 0x04 form of it
-        conn.execute(s.keys.update().where(s.keys.c.stakeholder == "witness-KR").values(
-            vkey=wvkey))
+        conn.execute(s.keys.update().where(s.keys.c.stakeholder == "witness-KR").values(vkey=wvkey))
         instance.checkpoint(conn)
     client = _client(instance)
-    w = Witness("http://testserver", wkey.signer.cosigner(), tmp_path / "wstate",
-                log_vkey=instance.log_key().vkey, client=client)
+    w = Witness(
+        "http://testserver",
+        wkey.signer.cosigner(),
+        tmp_path / "wstate",
+        log_vkey=instance.log_key().vkey,
+        client=client,
+    )
     return instance, w, client, wvkey
 
 
@@ -86,8 +96,11 @@ def _forge_checkpoint(inst, size: int, root: bytes) -> None:  # type: ignore[no-
     with inst.store.transaction() as conn:
         conn.execute(s.cosignatures.delete().where(s.cosignatures.c.size >= size))
         conn.execute(s.checkpoints.delete().where(s.checkpoints.c.size >= size))
-        conn.execute(s.checkpoints.insert().values(size=size, root_hash=root, note=note,
-                                                   created_at=datetime.now(UTC)))
+        conn.execute(
+            s.checkpoints.insert().values(
+                size=size, root_hash=root, note=note, created_at=datetime.now(UTC)
+            )
+        )
 
 
 def test_fork_same_size_other_root_is_refused(setup) -> None:  # type: ignore[no-untyped-def]
@@ -124,8 +137,11 @@ def test_checkpoint_signed_by_unknown_key_is_refused(setup) -> None:  # type: ig
     mallory, _ = keyring.generate(inst.origin)
     note = sign_checkpoint(Checkpoint(inst.origin, 1, b"\x00" * 32), mallory.signer)
     with inst.store.transaction() as conn:
-        conn.execute(s.checkpoints.insert().values(size=10**9, root_hash=b"\0" * 32, note=note,
-                                                   created_at=datetime.now(UTC)))
+        conn.execute(
+            s.checkpoints.insert().values(
+                size=10**9, root_hash=b"\0" * 32, note=note, created_at=datetime.now(UTC)
+            )
+        )
     with pytest.raises(WitnessError, match="checkpoint rejected"):
         w.round()
 
@@ -164,6 +180,11 @@ def test_tiles_served_at_c2sp_paths(setup) -> None:  # type: ignore[no-untyped-d
     data = parse_entry_bundle(bundle.content)[leaf % 256]
     import hashlib
 
-    verify_inclusion(leaf, cp.size, hashlib.sha256(b"\0" + data).digest(),
-                     reader.inclusion_proof(leaf), cp.root_hash)
+    verify_inclusion(
+        leaf,
+        cp.size,
+        hashlib.sha256(b"\0" + data).digest(),
+        reader.inclusion_proof(leaf),
+        cp.root_hash,
+    )
     assert client.get("/tile/0/x999/999").status_code == 404

@@ -43,10 +43,10 @@ from seawitness.tlog.merkle import HASH_SIZE
 from seawitness.tlog.note import NoteError, NoteSignature, parse_note, parse_vkey
 from seawitness.tlog.policy import PolicyError, parse_policy
 from seawitness.tlog.tiles import (
+    ENTRIES_LEVEL,
     TILE_WIDTH,
     TileCoord,
     encode_entry_bundle,
-    entry_bundle_path,
     tiles_for_size,
 )
 
@@ -62,6 +62,7 @@ __all__ = [
     "cosigned_checkpoint",
     "default_policy",
     "publish",
+    "write_atomic",
 ]
 
 CHECKPOINT_FILE = "checkpoint"
@@ -206,7 +207,7 @@ verified and refuses a log that was rewritten (forked) or shrunk since.
 # Writing
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory + rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
@@ -229,16 +230,16 @@ def _write_if_changed(directory: Path, name: str, data: bytes, report: PublishRe
             return
     except FileNotFoundError:
         pass
-    _write_atomic(path, data)
+    write_atomic(path, data)
     report.files_written.append(name)
 
 
 def _bundle_coords(tree_size: int) -> Iterator[TileCoord]:
     full, partial = divmod(tree_size, TILE_WIDTH)
     for index in range(full):
-        yield TileCoord(-1, index, TILE_WIDTH)
+        yield TileCoord(ENTRIES_LEVEL, index, TILE_WIDTH)
     if partial:
-        yield TileCoord(-1, full, partial)
+        yield TileCoord(ENTRIES_LEVEL, full, partial)
 
 
 def _stored_tiles(store: Store, coords: Sequence[TileCoord]) -> Iterator[tuple[TileCoord, bytes]]:
@@ -335,7 +336,7 @@ def publish(
         progress(done, total)
 
     for coord, data in _stored_tiles(store, missing_tiles):
-        _write_atomic(directory / coord.path, data)
+        write_atomic(directory / coord.path, data)
         report.tiles_written += 1
         done += 1
         if progress:
@@ -347,7 +348,7 @@ def publish(
             raise PublishError(
                 f"the store holds {len(entries)} entries for {coord.path}, expected {coord.width}"
             )
-        _write_atomic(directory / entry_bundle_path(coord.index, coord.width), encode_entry_bundle(entries))
+        write_atomic(directory / coord.path, encode_entry_bundle(entries))
         report.bundles_written += 1
         done += 1
         if progress:
@@ -358,7 +359,9 @@ def publish(
     witness_text = "".join(f"{vkey}\n" for vkey in witness_keys)
     _write_if_changed(directory, WITNESSES_FILE, witness_text.encode(), report)
     _write_if_changed(directory, POLICY_FILE, policy.encode(), report)
-    _write_if_changed(directory, README_FILE, _readme(origin, log_vkey, admin_vkey).encode(), report)
+    _write_if_changed(
+        directory, README_FILE, _readme(origin, log_vkey, admin_vkey).encode(), report
+    )
     # Last: only now do the tiles this checkpoint implies all exist.
     _write_if_changed(directory, CHECKPOINT_FILE, note.encode(), report)
     return report

@@ -1,0 +1,90 @@
+"""The publish / audit / prove / verify-proof commands, end to end through click."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seawitness.cli.main import cli
+from seawitness.cli.trust import COMMANDS
+
+
+@pytest.fixture(scope="module")
+def app():  # type: ignore[no-untyped-def]
+    """The main group with the trust commands registered, as the CLI will have them."""
+    for command in COMMANDS:
+        if command.name not in cli.commands:
+            cli.add_command(command)
+    return cli
+
+
+def test_commands_are_named() -> None:
+    assert [c.name for c in COMMANDS] == ["publish", "audit", "prove", "verify-proof"]
+
+
+def test_publish_audit_prove_verify(app, instance, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    base = ["--instance", str(instance.root), "--db", instance.db_url]
+    mirror = tmp_path / "mirror"
+    result = runner.invoke(app, [*base, "publish", str(mirror)])
+    assert result.exit_code == 0, result.output
+    assert "Published" in result.output and (mirror / "checkpoint").is_file()
+
+    log_key = instance.keys_dir / "log.pub"
+    admin_key = instance.keys_dir / "admin.pub"
+    pinned = ["--trust-log-key", str(log_key), "--admin-vkey", str(admin_key)]
+    state = ["--state", str(tmp_path / "state")]
+    # audit needs no instance and no database: point both at nothing.
+    nowhere = ["--instance", str(tmp_path / "none"), "--db", "sqlite:////nonexistent/x.db"]
+    result = runner.invoke(app, [*nowhere, "audit", str(mirror), *pinned, *state, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "AUDIT PASSED" in result.output and "first audit" in result.output
+    assert "warning" not in result.output
+
+    result = runner.invoke(app, ["audit", str(mirror), "--no-state", "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["ok"] and summary["tree_size"] == instance.store.tree_size()
+    assert any("trusting the mirror" in w for w in summary["warnings"])
+
+    proof = tmp_path / "leaf.json"
+    result = runner.invoke(app, [*base, "prove", "42", "--out", str(proof)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*nowhere, "verify-proof", str(proof), *pinned])
+    assert result.exit_code == 0, result.output
+    assert "PROOF VALID" in result.output and "FAIL" not in result.output
+
+    bundle = json.loads(proof.read_text())
+    bundle["inclusion_proof"][0] = "11" * 32
+    proof.write_text(json.dumps(bundle))
+    result = runner.invoke(app, ["verify-proof", str(proof), *pinned])
+    assert result.exit_code == 1
+    assert "FAIL  checkpoint root" in result.output and "PROOF INVALID" in result.output
+
+    stdout_proof = runner.invoke(app, [*base, "prove", bundle["record_id"]])
+    assert stdout_proof.exit_code == 0
+    assert json.loads(stdout_proof.stdout)["leaf_index"] == 42
+
+
+def test_audit_failure_exits_nonzero_and_names_the_leaf(app, instance, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    mirror = tmp_path / "mirror"
+    base = ["--instance", str(instance.root), "--db", instance.db_url]
+    assert runner.invoke(app, [*base, "publish", str(mirror)]).exit_code == 0
+    bundle = mirror / "tile/entries/001"
+    data = bytearray(bundle.read_bytes())
+    data[2 + 40] ^= 0x02  # inside the first entry of the bundle: leaf 256
+    bundle.write_bytes(bytes(data))
+    result = runner.invoke(app, ["audit", str(mirror), "--no-state", "--workers", "1"])
+    assert result.exit_code == 1
+    assert "AUDIT FAILED" in result.output and "leaf 256" in result.output
+
+
+def test_prove_unknown_record_is_a_clean_error(app, instance) -> None:  # type: ignore[no-untyped-def]
+    base = ["--instance", str(instance.root), "--db", instance.db_url]
+    result = CliRunner().invoke(app, [*base, "prove", "f" * 64])
+    assert result.exit_code == 1
+    assert "no record with id" in result.output
