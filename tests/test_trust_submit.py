@@ -266,3 +266,29 @@ def test_keygen_writes_private_key_0600(tmp_path: Path) -> None:
     assert "verifier key:        KINS+" in r.output
     again = CliRunner().invoke(cli, ["keygen", "KINS", "--out", str(tmp_path)])
     assert again.exit_code == 1 and "refusing to overwrite" in again.output
+
+
+def test_only_the_submitter_may_correct_a_record(lab) -> None:  # type: ignore[no-untyped-def]
+    from seawitness.model import Correction
+
+    inst, key = lab
+    other, _ = keyring.generate("MALLORY")
+    with inst.store.transaction() as conn:
+        inst.register(
+            conn,
+            "MALLORY",
+            "Mallory Lab",
+            None,
+            "lab",
+            other,
+            valid_from=datetime.now(UTC) - timedelta(days=1),
+        )
+        leaf = submit(inst.store, conn, [_signed(key, 0, _measurement().canonical())]).leaves[0]
+    rewrite = Correction(
+        supersedes=leaf, reason="we prefer another value", replacement=_measurement(0.01)
+    )
+    _reject(
+        inst,
+        [_signed(other, 0, rewrite.canonical(), submitter="MALLORY", kind="correction")],
+        "only they or an administrator",
+    )

@@ -35,4 +35,4 @@ class RemoteLog:
             except ValueError:
                 reason = r.text
             raise RemoteError(f"{self.url} rejected the submission: {reason}")
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()

@@ -51,7 +51,7 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 def _inst(request: Request) -> Instance:
-    return request.app.state.instance  # type: ignore[no-any-return]
+    return request.app.state.instance
 
 
 def cosigned_checkpoint(inst: Instance, size: int | None = None) -> str | None:
@@ -208,7 +208,7 @@ def _witness_verifiers(conn: Any) -> dict[tuple[str, bytes], CosignatureV1Verifi
     return out
 
 
-def _now():  # type: ignore[no-untyped-def]
+def _now():
     from datetime import UTC, datetime
 
     return datetime.now(UTC)

@@ -150,7 +150,8 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
     since that would rewrite what the log already accepted.
     """
     inst = open_instance(ctx)
-    rec = {"key_id": key_id, "revoked_at": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    rec: dict[str, object] = {"key_id": key_id,
+           "revoked_at": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
            "reason": reason}
     with inst.store.transaction() as conn:
         from seawitness.ingest.submit import load_keys
@@ -180,7 +181,7 @@ def stakeholder_list(ctx: click.Context) -> None:
     print_table(rows, ["stakeholder", "kind", "key_id", "valid_from", "revoked_at", "demo"])
 
 
-def _load_records(path: Path, fmt: str, mapping: Path | None) -> list:  # type: ignore[type-arg]
+def _load_records(path: Path, fmt: str, mapping: Path | None) -> list:
     from seawitness.ingest.readers import read_path
 
     return [m for r in read_path(path, fmt, mapping=mapping) for m in r.measurements]

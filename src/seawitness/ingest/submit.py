@@ -409,7 +409,7 @@ def _index(
             head_new.append({"series_key": sk, "leaf_index": leaf, "version": 1})
         elif e.kind == "correction":
             _flush(conn, mrows, head_new)
-            _apply_correction(store, conn, leaf, record_id, payload, import_id)
+            _apply_correction(store, conn, leaf, record_id, payload, import_id, e.submitter)
         elif e.kind == "stakeholder":
             conn.execute(s.stakeholders.delete().where(s.stakeholders.c.id == payload["id"]))
             conn.execute(
@@ -455,14 +455,35 @@ def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[st
 
 
 def _apply_correction(
-    store: Store, conn: Connection, leaf: int, record_id: str, c: Correction, import_id: int | None
+    store: Store,
+    conn: Connection,
+    leaf: int,
+    record_id: str,
+    c: Correction,
+    import_id: int | None,
+    submitter: str,
 ) -> None:
+    """Index a correction; only the record's own submitter (or an administrator) may
+    correct or retract it, so no stakeholder can rewrite another's results."""
     m = s.measurements
     old = conn.execute(select(m).where(m.c.leaf_index == c.supersedes)).mappings().first()
     if old is None:
         raise SubmissionError(
             leaf, f"correction supersedes leaf {c.supersedes}, which is not a logged measurement"
         )
+    owner = conn.execute(
+        select(s.entries.c.submitter).where(s.entries.c.leaf_index == c.supersedes)
+    ).scalar_one()
+    if owner != submitter:
+        kind = conn.execute(
+            select(s.stakeholders.c.kind).where(s.stakeholders.c.id == submitter)
+        ).scalar_one_or_none()
+        if kind != "admin":
+            raise SubmissionError(
+                leaf,
+                f"leaf {c.supersedes} was submitted by {owner!r}; only they or an "
+                f"administrator may correct it, not {submitter!r}",
+            )
     head = (
         conn.execute(select(s.heads).where(s.heads.c.series_key == old["series_key"]))
         .mappings()

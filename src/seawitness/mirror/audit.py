@@ -373,6 +373,8 @@ class _Replay:
         self.next_seq: dict[str, int] = {}
         self.versioned: dict[int, bool] = {}
         """Leaves that hold a measurement version → whether a later one superseded it."""
+        self.owner: dict[int, str] = {}
+        """Leaves that hold a measurement version → the stakeholder who submitted it."""
 
     def check(self, leaf: int, c: _Checked, data: bytes) -> str | None:
         """Return what is wrong with leaf ``leaf``, or None; update the registry."""
@@ -407,6 +409,7 @@ class _Replay:
         record = c.record
         if c.kind == "measurement":
             self.versioned[leaf] = False
+            self.owner[leaf] = c.submitter
         elif c.kind == "correction":
             target = record["supersedes"]
             if not isinstance(target, int) or not 0 <= target < leaf:
@@ -415,8 +418,14 @@ class _Replay:
                 return f"correction supersedes leaf {target}, which is not a measurement"
             if self.versioned[target]:
                 return f"correction supersedes leaf {target}, which was already superseded"
+            if self.owner[target] != c.submitter and not self.keys[c.key_id].is_admin:
+                return (
+                    f"correction of leaf {target} by {c.submitter!r}, but only its "
+                    f"submitter {self.owner[target]!r} or an administrator may correct it"
+                )
             self.versioned[target] = True
             self.versioned[leaf] = False
+            self.owner[leaf] = self.owner[target]
         elif c.kind == "stakeholder":
             for name in ("id", "name", "kind"):
                 record[name]  # noqa: B018 - a missing field raises KeyError
