@@ -303,7 +303,7 @@ def publish(
     :param policy: tlog-policy text to publish; it must list the log's key. Default: one
         built by :func:`default_policy` from ``witnesses`` and ``quorum``.
     :param witnesses: witness ``cosignature/v1`` verifier keys (used when ``policy`` is
-        not given).
+        not given). Default: the keys of the witness stakeholders registered in the log.
     :param quorum: how many of ``witnesses`` must cosign (0: none required).
     :param progress: called as ``progress(done, total)`` over the tiles and bundles.
     """
@@ -313,6 +313,8 @@ def publish(
     admin_vkey = store.get_meta("admin_vkey")
     if not (origin and log_vkey and admin_vkey):
         raise PublishError("the store has no origin, log key or administrator key")
+    if not witnesses and policy is None:
+        witnesses = registered_witnesses(store)
     note = cosigned_checkpoint(store)
     checkpoint = Checkpoint.from_text(parse_note(note).text)
     if checkpoint.origin != origin:
@@ -365,3 +367,19 @@ def publish(
     # Last: only now do the tiles this checkpoint implies all exist.
     _write_if_changed(directory, CHECKPOINT_FILE, note.encode(), report)
     return report
+
+
+def registered_witnesses(store: Store) -> list[str]:
+    """``cosignature/v1`` verifier keys of the log's witness stakeholders, not revoked."""
+    from sqlalchemy import select
+
+    from seawitness.store import schema as sch
+    from seawitness.tlog.note import ALG_COSIGNATURE_V1, parse_vkey
+
+    with store.engine.connect() as c:
+        rows = c.execute(
+            select(sch.keys.c.vkey)
+            .join(sch.stakeholders, sch.stakeholders.c.id == sch.keys.c.stakeholder)
+            .where(sch.stakeholders.c.kind == "witness", sch.keys.c.revoked_at.is_(None))
+        )
+        return sorted(v for (v,) in rows if parse_vkey(v).alg == ALG_COSIGNATURE_V1)
