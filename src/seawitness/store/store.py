@@ -113,7 +113,7 @@ class Store:
         # advisory lock held to the end of the transaction.
         with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
             if self.dialect == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7327)")
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
             yield conn
 
     # -- meta -------------------------------------------------------------------------
