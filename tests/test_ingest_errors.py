@@ -149,6 +149,6 @@ def test_maris_errors(tmp_path, name, row, column, message):
 
 
 def test_unknown_format():
-    assert set(FORMATS) == {"orbs", "nra", "maris", "csv"}
+    assert set(FORMATS) == {"orbs", "nra", "maris", "csv", "seawitness"}
     with pytest.raises(ValueError, match="unknown format"):
         list(read_path(Path("."), "xml"))

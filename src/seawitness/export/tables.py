@@ -143,9 +143,18 @@ def write_parquet(
             for x in fields
         ]
     )
-    table = pa.table({x.name: [r.get(x.name) for r in rows] for x in fields}, schema=schema)
+    table = pa.table(
+        {x.name: [_parquet_value(r.get(x.name)) for r in rows] for x in fields}, schema=schema
+    )
     pq.write_table(table, path)
     return len(rows)
+
+
+def _parquet_value(v: Any) -> Any:
+    """A JSON object (``extra``) goes to Parquet as its JSON text, as in the CSV."""
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True) if v else None
+    return v
 
 
 def write_geojson(stations: Iterable[dict[str, Any]], path: Path) -> int:

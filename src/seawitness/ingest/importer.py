@@ -128,7 +128,7 @@ def import_results(
                         n_rejected=len(fr.rejected),
                     )
                 )
-                entries = [e for e, _, _ in changes]
+                entries = [e for e, _, _, _ in changes]
                 acc = submit(
                     store,
                     conn,
@@ -136,10 +136,10 @@ def import_results(
                     import_id=row.inserted_primary_key[0],  # type: ignore[index]
                     verify=False,
                     known_heads=heads,
-                    parsed=[p for _, _, p in changes],
+                    parsed=[p for _, _, p, _ in changes],
                 )
-                for (e, sk, _), leaf in zip(changes, acc.leaves, strict=True):
-                    heads[sk] = _HeadRef(leaf, e.record_id)
+                for (_, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
+                    heads[sk] = _HeadRef(leaf, mid)
             report.files.append(fr)
             if on_file:
                 on_file(result)
@@ -161,7 +161,7 @@ def _heads_for(store: Store, conn: Connection, results: list[ReadResult]) -> dic
 @dataclass
 class _HeadRef:
     leaf_index: int
-    record_id: str
+    record_id: str  # id of the current measurement (a correction's replacement)
 
 
 def _diff(
@@ -171,9 +171,10 @@ def _diff(
     signer: Signer,
     fr: FileReport,
     when: datetime,
-) -> list[tuple[Entry, str, Measurement | Correction]]:
-    """Signed entries for what is new or changed, each with its series key and record."""
-    out: list[tuple[Entry, str, Measurement | Correction]] = []
+) -> list[tuple[Entry, str, Measurement | Correction, str]]:
+    """Signed entries for what is new or changed, each with its series key, its record and
+    the id of the measurement it makes current."""
+    out: list[tuple[Entry, str, Measurement | Correction, str]] = []
     seen: set[str] = set()
     seqs: dict[str, int] = {}
     for m in measurements:
@@ -186,7 +187,8 @@ def _diff(
         seen.add(sk)
         rec_bytes = m.canonical()
         head = heads.get(sk)
-        if head is not None and head.record_id == hashlib.sha256(rec_bytes).hexdigest():
+        mid = hashlib.sha256(rec_bytes).hexdigest()
+        if head is not None and head.record_id == mid:
             fr.unchanged += 1
             continue
         submitter, key = signer(conn, m.org)
@@ -210,7 +212,7 @@ def _diff(
             submitted_at=when,
         )
         seqs[submitter] += 1
-        out.append((_signed(e, key), sk, record))
+        out.append((_signed(e, key), sk, record, mid))
     return out
 
 

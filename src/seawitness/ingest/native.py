@@ -2,7 +2,9 @@
 
 The header is the export's (``seawitness.export.tables.MEASUREMENT_FIELDS``, units in
 brackets); index columns (leaf index, version...) are ignored: they belong to the log the
-file came from, not to the records.
+file came from, not to the records. The stations table of a folder export
+(``stations.csv``) is read too, so importing the whole folder brings the stations back;
+a measurements file alone names its stations with their coordinates.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seawitness.export.tables import INDEX_FIELDS, MEASUREMENT_FIELDS
+from seawitness.export.tables import INDEX_FIELDS, MEASUREMENT_FIELDS, STATION_FIELDS
 from seawitness.ingest.base import IngestError, ReadResult, Rejected
-from seawitness.model import Measurement, RecordError
+from seawitness.model import Measurement, RecordError, Station
 
 _TYPES = {f.name: f.type for f in MEASUREMENT_FIELDS}
+_STATION_COLUMNS = [f.name for f in STATION_FIELDS]
 
 
 def _column_name(header: str) -> str:
@@ -31,6 +34,9 @@ def read_native(path: Path, skip_invalid: bool = False) -> ReadResult:
             header = [_column_name(h) for h in next(reader)]
         except StopIteration:
             raise IngestError(path, 1, None, "empty file, expected a header row") from None
+        if header == _STATION_COLUMNS:
+            _read_stations(path, reader, result)
+            return result
         unknown = [h for h in header if h not in _TYPES]
         if unknown:
             raise IngestError(
@@ -63,7 +69,38 @@ def read_native(path: Path, skip_invalid: bool = False) -> ReadResult:
                 result.rejected.append(
                     Rejected(str(path), lineno, err.column, err.reason, ",".join(cells))
                 )
+    seen: set[tuple[str, str]] = set()
+    for m in result.measurements:
+        if (m.org, m.station) not in seen:
+            seen.add((m.org, m.station))
+            result.stations.append(
+                Station(m.station, m.org, None, m.lat, m.lon, None, "seawitness")
+            )
     return result
+
+
+def _read_stations(path: Path, reader: Any, result: ReadResult) -> None:
+    """A stations table of a folder export: code, org, name, coordinates, zone."""
+    for lineno, cells in enumerate(reader, start=2):
+        if not any(cells):
+            continue
+        d = dict(zip(_STATION_COLUMNS, cells, strict=False))
+        try:
+            lat = float(d["lat"]) if d.get("lat") else None
+            lon = float(d["lon"]) if d.get("lon") else None
+            result.stations.append(
+                Station(
+                    d["code"],
+                    d["org"],
+                    d.get("name") or None,
+                    lat,
+                    lon,
+                    d.get("zone") or None,
+                    "seawitness",
+                )  # fmt: skip
+            )
+        except (KeyError, ValueError) as exc:
+            raise IngestError(path, lineno, None, f"bad station row: {exc}") from None
 
 
 def _measurement(header: list[str], cells: list[str], path: Path, lineno: int) -> Measurement:

@@ -16,6 +16,7 @@ from pathlib import Path
 from seawitness.ingest.base import IngestError, ReadResult
 from seawitness.ingest.generic import Mapping, RowError, read_generic
 from seawitness.ingest.maris import read_maris
+from seawitness.ingest.native import read_native
 from seawitness.ingest.nra import read_nra
 from seawitness.ingest.orbs import read_orbs
 
@@ -47,6 +48,8 @@ FORMATS: dict[str, Format] = {
     "nra": Format("nra", read_nra, ("*.xlsx",)),
     "maris": Format("maris", read_maris, ("*.csv",)),
     "csv": Format("csv", read_generic, ("*.csv",), needs_mapping=True),
+    # seawitness's own CSV export (export -> import is lossless)
+    "seawitness": Format("seawitness", read_native, ("*.csv",)),
 }
 
 

@@ -269,7 +269,8 @@ class _Batch:
         self.start = store.tree_size(conn)
         self.seen_keys: dict[str, int] = {}
         self.datas: list[bytes] = []
-        self.index_rows: list[tuple[Entry, Any]] = []
+        self.index_rows: list[tuple[Entry, Any, str | None]] = []
+        self.last_key: str | None = None
 
     def check(self, i: int, e: Entry, sigs: _SignatureChecker) -> None:
         try:
@@ -301,15 +302,16 @@ class _Batch:
         except (RecordError, KeyError, TypeError) as exc:
             raise SubmissionError(i, f"invalid {e.kind} record: {exc}", _describe(e)) from None
         self.datas.append(data)
-        self.index_rows.append((e, payload))
+        self.index_rows.append((e, payload, self.last_key))
 
     def _payload(self, i: int, e: Entry) -> Any:
+        self.last_key = None
         if e.kind == "measurement":
             m = self.parsed[i] if self.parsed is not None else Measurement.from_dict(e.record)
             assert isinstance(m, Measurement)
             if self.heads is None:
                 self.heads = self.store.heads(self.conn)
-            sk = series_key(m)
+            sk = self.last_key = series_key(m)
             if sk in self.heads or sk in self.seen_keys:
                 prev = (
                     self.heads[sk].leaf_index
@@ -381,20 +383,20 @@ def _index(
     store: Store,
     conn: Connection,
     first: int,
-    rows: list[tuple[Entry, Any]],
+    rows: list[tuple[Entry, Any, str | None]],
     heads: Mapping[str, Any] | None,
     import_id: int | None,
 ) -> None:
     """Write the query indexes for freshly appended leaves."""
     mrows: list[dict[str, Any]] = []
     head_new: list[dict[str, Any]] = []
-    for off, (e, payload) in enumerate(rows):
+    for off, (e, payload, key) in enumerate(rows):
         leaf = first + off
         record_id = e.record_id
         if e.kind == "measurement":
             m: Measurement = payload
             row = measurement_row(m)
-            sk = series_key(m)
+            sk = key or series_key(m)
             row.update(
                 leaf_index=leaf,
                 record_id=record_id,
@@ -498,6 +500,9 @@ def _apply_correction(
     if c.replacement is not None:
         row = measurement_row(c.replacement)
         retracted = False
+        # The index holds the id of the measurement a version makes current (what a
+        # later download is compared with), not the id of the correction around it.
+        record_id = c.replacement.id
     else:
         row = {
             k: v

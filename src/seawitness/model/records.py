@@ -98,7 +98,11 @@ def check_coordinates(lat: float | None, lon: float | None) -> None:
 
 
 def _utc_iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (formatted by hand: it runs for every record)."""
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}"
+            f"T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z")
 
 
 def parse_utc(s: str) -> datetime:
@@ -246,9 +250,9 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the schema version; None fields are left out."""
         out: dict[str, Any] = {"schema": MEASUREMENT_SCHEMA}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if v is None or (f.name == "extra" and not v) or (f.name == "replicate" and v == 0):
+        for name in _MEASUREMENT_FIELDS:
+            v = getattr(self, name)
+            if v is None or (name == "extra" and not v) or (name == "replicate" and v == 0):
                 continue
             if isinstance(v, datetime):
                 v = _utc_iso(v)
@@ -256,7 +260,7 @@ class Measurement:
                 v = v.value
             elif isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
                 v = float(v)
-            out[f.name] = v
+            out[name] = v
         return out
 
     @classmethod
@@ -308,6 +312,9 @@ class Measurement:
         d = asdict(self)
         d.update(changes)
         return Measurement(**d)
+
+
+_MEASUREMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Measurement))
 
 
 @dataclass(frozen=True, slots=True)
