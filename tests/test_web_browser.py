@@ -45,8 +45,8 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A small real instance (four ORBS files, SQLite) served by uvicorn in a thread."""
     import uvicorn
-    from conftest import load_files, small_orbs_paths
 
+    from conftest import load_files, small_orbs_paths
     from seawitness.api.app import create_app
     from seawitness.instance import Instance
 
