@@ -145,3 +145,31 @@ def test_not_detected_without_value_round_trips() -> None:
     )
     assert "value" not in m.to_dict()
     assert Measurement.from_dict(m.to_dict()) == m
+
+
+def test_fast_canonical_bytes_equal_rfc8785_reference() -> None:
+    """Measurement.canonical() takes a json.dumps shortcut; it must give exactly the bytes
+    of the RFC 8785 reference implementation (rfc8785.dumps) for awkward values too:
+    exponents, integral floats above 2**53, escapes, U+2028, non-ASCII text."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    import rfc8785
+
+    from seawitness.model import Basis, Detection, Measurement, Medium
+
+    rng = random.Random(5)
+    for i in range(3000):
+        v = rng.choice([rng.random() * 10 ** rng.randint(-9, 22), float(rng.randint(0, 10**6)),
+                        rng.expovariate(3), float(2 ** rng.randint(50, 70))])
+        m = Measurement(
+            org="TEPCO", station=rng.choice(["T-1", "表層", 'E-S"3', "a\\b"]),
+            medium=Medium.SEAWATER,
+            sampled_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 10**8)),
+            nuclide="H-3", detection=Detection.DETECTED, value=v, unit="Bq/L",
+            basis=Basis.WATER, uncertainty=v / 10,
+            extra={"note": "ä\u2028x\t", "k": str(i)} if i % 2 else {},
+            replicate=rng.randint(0, 2),
+        )
+        assert m.canonical() == rfc8785.dumps(m.to_dict())
+        assert Measurement.from_dict(m.to_dict()) == m

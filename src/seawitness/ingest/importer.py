@@ -137,6 +137,8 @@ def import_results(
                     verify=False,
                     known_heads=heads,
                     parsed=[p for _, _, p, _ in changes],
+                    parsed_keys=[sk if isinstance(p, Measurement) else None
+                                 for _, sk, p, _ in changes],
                 )
                 for (_, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
                     heads[sk] = _HeadRef(leaf, mid)

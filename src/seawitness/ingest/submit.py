@@ -148,6 +148,7 @@ def submit(
     keys: dict[str, KeyInfo] | None = None,
     known_heads: Mapping[str, Any] | None = None,
     parsed: Sequence[Measurement | Correction] | None = None,
+    parsed_keys: Sequence[str | None] | None = None,
 ) -> Accepted:
     """Check ``entries`` and append them to the log inside ``conn``'s transaction.
 
@@ -155,7 +156,8 @@ def submit(
     signed itself with a key it loaded (bulk import); every other rule still applies.
     ``known_heads`` (series key → current version) saves reloading the heads when the
     caller already holds them. ``parsed`` are the records the caller built the entries'
-    record bytes from (bulk import), which saves parsing them back.
+    record bytes from (bulk import), which saves parsing them back, and ``parsed_keys``
+    their series keys.
 
     Signatures of a large batch are verified on worker threads while the other checks
     run (the Ed25519 verification in ``cryptography`` releases the GIL); the error raised
@@ -164,6 +166,7 @@ def submit(
     batch = _Batch(
         store, conn, keys if keys is not None else load_keys(conn), entries, known_heads, parsed
     )
+    batch.parsed_keys = parsed_keys
     sigs = _SignatureChecker(len(entries), enabled=verify)
     try:
         try:
@@ -264,6 +267,7 @@ class _Batch:
         parsed: Sequence[Measurement | Correction] | None,
     ) -> None:
         self.store, self.conn, self.keys, self.parsed = store, conn, keys, parsed
+        self.parsed_keys: Sequence[str | None] | None = None
         self.heads = heads
         self.next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
         self.start = store.tree_size(conn)
@@ -311,7 +315,8 @@ class _Batch:
             assert isinstance(m, Measurement)
             if self.heads is None:
                 self.heads = self.store.heads(self.conn)
-            sk = self.last_key = series_key(m)
+            known = self.parsed_keys[i] if self.parsed_keys is not None else None
+            sk = self.last_key = known or series_key(m)
             if sk in self.heads or sk in self.seen_keys:
                 prev = (
                     self.heads[sk].leaf_index

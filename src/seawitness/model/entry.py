@@ -36,11 +36,17 @@ class EntryError(ValueError):
 
 def _jstr(text: str) -> bytes:
     """A JSON string as RFC 8785 writes it (same escaping as json.dumps, unescaped UTF-8)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return b'"' + text.encode("ascii") + b'"'  # nothing to escape
     return json.dumps(text, ensure_ascii=False).encode("utf-8")
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (by hand: it runs twice per entry)."""
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+            f"{t.second:02d}.{t.microsecond:06d}Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ lab reported is kept so the original statement can be reconstructed.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -259,7 +260,7 @@ class Measurement:
             elif isinstance(v, StrEnum):
                 v = v.value
             elif isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-                v = float(v)
+                v = int(v)  # RFC 8785 writes 52.0 as 52; from_dict reads it back as float
             out[name] = v
         return out
 
@@ -301,8 +302,21 @@ class Measurement:
         return cls(**kw)
 
     def canonical(self) -> bytes:
-        """RFC 8785 bytes of :meth:`to_dict`: what is signed and hashed."""
-        return canonical_bytes(self.to_dict())
+        """RFC 8785 bytes of :meth:`to_dict`: what is signed and hashed.
+
+        The dict is flat (plus ``extra``, a str→str map), so unless a float needs an
+        exponent or is integral beyond 2**53, or ``extra`` has a non-ASCII key,
+        ``json.dumps`` with sorted keys gives the RFC 8785 bytes directly (see
+        :func:`seawitness.model.canonical._fast_form`).
+        """
+        d = self.to_dict()
+        extra = d.get("extra")
+        if any(type(v) is float and (v.is_integer() or "e" in repr(v)) for v in d.values()) or (
+            extra and not all(k.isascii() for k in extra)
+        ):
+            return canonical_bytes(d)
+        return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
 
     @property
     def id(self) -> str:

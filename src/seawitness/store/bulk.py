@@ -8,6 +8,7 @@ store and read back), and the rows go to ``executemany`` in one call.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,12 +24,18 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     procs = [_processor(table, c, dialect) for c in cols]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-    if any(procs):
-        params = [
-            tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows
-        ]
+    getter = operator.itemgetter(*cols)
+    if len(cols) == 1:
+        params: list[Any] = [(getter(r),) for r in rows]
     else:
-        params = [tuple(r[c] for c in cols) for r in rows]
+        params = [getter(r) for r in rows]
+    converted = [(i, p) for i, p in enumerate(procs) if p is not None]
+    if converted:
+        for n, row in enumerate(params):
+            values = list(row)
+            for i, p in converted:
+                values[i] = p(values[i])
+            params[n] = tuple(values)
     conn.exec_driver_sql(sql, params)
 
 
