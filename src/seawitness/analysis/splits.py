@@ -350,17 +350,24 @@ def _pairwise(a: SplitResult, b: SplitResult, k: float) -> ilc.LabScore:
     """Lab ``a`` against lab ``b`` in the place of the assigned value (ISO 13528 9.6/9.7)."""
     assert a.value is not None and b.value is not None
     ra, rb = a.as_lab_result(), b.as_lab_result()
-    big_ua = ra.uncertainty if ra.coverage_factor else k * ra.u
     big_ub = rb.uncertainty if rb.coverage_factor else k * rb.u
-    zeta = ilc.zeta_score(a.value, b.value, ra.u, rb.u)
-    en = ilc.en_score(a.value, b.value, big_ua, big_ub)
+    return _en_zeta_score(f"{a.lab} vs {b.lab}", ra, b.value, rb.u, big_ub, k)
+
+
+def _en_zeta_score(lab: str, r: ilc.LabResult, x_ref: float, u_ref: float, big_u_ref: float,
+                   k: float) -> ilc.LabScore:
+    """Scores that need no sigma_pt: D, D%, zeta and En (ISO 13528 9.3, 9.6, 9.7); the
+    class follows En. z and z' are undefined without a standard deviation for PT."""
+    big_u = r.uncertainty if r.coverage_factor else k * r.u
+    zeta = ilc.zeta_score(r.value, x_ref, r.u, u_ref)
+    en = ilc.en_score(r.value, x_ref, big_u, big_u_ref)
     en_class = ilc.classify_en(en)
     return ilc.LabScore(
-        lab=f"{a.lab} vs {b.lab}",
-        value=a.value,
-        u=ra.u,
-        D=a.value - b.value,
-        D_percent=ilc.percent_difference(a.value, b.value),
+        lab=lab,
+        value=r.value,
+        u=r.u,
+        D=r.value - x_ref,
+        D_percent=ilc.percent_difference(r.value, x_ref),
         z=math.nan,
         z_prime=math.nan,
         zeta=zeta,
@@ -521,27 +528,7 @@ def score_split(
 
 
 def _without_sigma(r: ilc.LabResult, assigned: ilc.AssignedValue, k: float) -> ilc.LabScore:
-    big_u = r.uncertainty if r.coverage_factor else k * r.u
-    zeta = ilc.zeta_score(r.value, assigned.value, r.u, assigned.u)
-    en = ilc.en_score(r.value, assigned.value, big_u, k * assigned.u)
-    en_class = ilc.classify_en(en)
-    return ilc.LabScore(
-        lab=r.lab,
-        value=r.value,
-        u=r.u,
-        D=r.value - assigned.value,
-        D_percent=ilc.percent_difference(r.value, assigned.value),
-        z=math.nan,
-        z_prime=math.nan,
-        zeta=zeta,
-        En=en,
-        z_class="undefined",
-        z_prime_class="undefined",
-        zeta_class=ilc.classify_z(zeta),
-        En_class=en_class,
-        klass=en_class,
-        class_basis="En",
-    )
+    return _en_zeta_score(r.lab, r, assigned.value, assigned.u, k * assigned.u, k)
 
 
 def score_splits(
