@@ -92,10 +92,3 @@ def load(path: Path) -> KeyPair:
 
 def file_name(name: str) -> str:
     return key_name(name).replace("/", "_")
-
-
-def sign_many(skey: str, messages: list[bytes]) -> list[bytes]:
-    """Sign ``messages`` with the private key string ``skey`` (run on a worker process by
-    bulk imports; kept in this small module so the worker imports little)."""
-    signer = signer_from_skey(skey)
-    return [signer.sign(m) for m in messages]

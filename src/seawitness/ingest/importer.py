@@ -18,11 +18,7 @@ was (unless ``skip_invalid``, which sets bad rows aside with their reasons).
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +28,9 @@ from sqlalchemy import Connection, func, insert, select
 
 from seawitness.ingest.base import ReadResult, Rejected
 from seawitness.ingest.submit import submit
-from seawitness.keyring import KeyPair, sign_many
+from seawitness.keyring import KeyPair
 from seawitness.model import Correction, Measurement
-from seawitness.model.entry import SIGNING_PREFIX, Entry
+from seawitness.model.entry import Entry
 from seawitness.store import schema as s
 from seawitness.store.store import Store, series_key
 
@@ -108,151 +104,51 @@ def import_results(
     with store.transaction() as conn:
         results = list(results)
         heads: dict[str, Any] = _heads_for(store, conn, results)
-        total = sum(len(r.measurements) for r in results)
-        with _Signer(parallel=total >= PARALLEL_SIGNING_FROM) as signing:
-            pipeline = _Pipeline(store, conn, heads, signing, report, now, on_file)
-            seqs: dict[str, int] = {}
-            for result in results:
-                keys = [series_key(m) for m in result.measurements]
-                if pipeline.pending_keys.intersection(keys):
-                    pipeline.flush()  # a later file revises a result still on its way in
-                fr = FileReport(
-                    path=result.path,
-                    source=result.source,
-                    sha256=_hash_of(result),
-                    not_analysed=result.not_analysed,
-                    rejected=list(result.rejected),
-                    warnings=list(result.warnings),
+        for result in results:
+            fr = FileReport(
+                path=result.path,
+                source=result.source,
+                sha256=_hash_of(result),
+                not_analysed=result.not_analysed,
+                rejected=list(result.rejected),
+                warnings=list(result.warnings),
+            )
+            store.upsert_stations(conn, result.stations)
+            changes = _diff(conn, result.measurements, heads, signer, fr, now())
+            if changes:
+                row = conn.execute(
+                    insert(s.imports).values(
+                        source=fr.source,
+                        path=Path(fr.path).name,
+                        sha256=fr.sha256,
+                        imported_at=now(),
+                        n_new=fr.new,
+                        n_revised=fr.revised,
+                        n_unchanged=fr.unchanged,
+                        n_rejected=len(fr.rejected),
+                    )
                 )
-                store.upsert_stations(conn, result.stations)
-                changes = _diff(conn, result.measurements, keys, heads, signer, fr, now(), seqs)
-                pipeline.add(result, fr, changes)
-            pipeline.flush()
+                entries = [e for e, _, _, _ in changes]
+                acc = submit(
+                    store,
+                    conn,
+                    entries,
+                    import_id=row.inserted_primary_key[0],  # type: ignore[index]
+                    verify=False,
+                    known_heads=heads,
+                    parsed=[p for _, _, p, _ in changes],
+                    parsed_keys=[sk if isinstance(p, Measurement) else None
+                                 for _, sk, p, _ in changes],
+                )
+                for (_, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
+                    heads[sk] = _HeadRef(leaf, mid)
+            report.files.append(fr)
+            if on_file:
+                on_file(result)
         if after_append is not None:
             after_append(conn)
         report.tree_size = store.tree_size(conn)
     return report
-
-
-PARALLEL_SIGNING_FROM = 5000
-"""Imports with at least this many results sign on a worker process while the main
-process diffs and writes: Ed25519 signing (one per record) is the largest single cost
-and holds the GIL, so threads would not help."""
-
-
-class _Signer:
-    """Signs the entries of one file, inline or on a worker process."""
-
-    def __init__(self, *, parallel: bool) -> None:
-        workers = max(1, (os.cpu_count() or 1) - 1)
-        # "spawn": a forked child would share the parent's open database connections.
-        self.pool = (
-            ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-            )
-            if parallel
-            else None
-        )
-
-    def __enter__(self) -> _Signer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def start(self, entries: list[tuple[Entry, KeyPair]]) -> Callable[[], list[Entry]]:
-        """Begin signing; the returned function gives the signed entries, in order."""
-        if self.pool is None or not entries:
-            signed = [e.signed(key.sign) for e, key in entries]
-            return lambda: signed
-        key = entries[0][1]
-        if any(k is not key for _, k in entries):  # one file, several signers: inline
-            signed = [e.signed(k.sign) for e, k in entries]
-            return lambda: signed
-        halves = [e.halves() for e, _ in entries]
-        messages = [SIGNING_PREFIX + h + t for h, t in halves]
-        try:
-            future: Future[list[bytes]] | None = self.pool.submit(
-                sign_many, key.signer.skey, messages
-            )
-        except BrokenProcessPool:
-            future = None
-
-        def finish() -> list[Entry]:
-            try:
-                if future is None:
-                    raise BrokenProcessPool
-                sigs = future.result()
-            except BrokenProcessPool:  # e.g. a __main__ a worker cannot import: sign here
-                sigs = [key.sign(m) for m in messages]
-            return [
-                e.with_signature(sig, enc)
-                for (e, _), sig, enc in zip(entries, sigs, halves, strict=True)
-            ]
-
-        return finish
-
-
-class _Pipeline:
-    """Files whose entries are being signed, written to the log in import order."""
-
-    def __init__(
-        self,
-        store: Store,
-        conn: Connection,
-        heads: dict[str, Any],
-        signing: _Signer,
-        report: ImportReport,
-        now: Callable[[], datetime],
-        on_file: Callable[[ReadResult], None] | None,
-    ) -> None:
-        self.store, self.conn, self.heads, self.signing = store, conn, heads, signing
-        self.report, self.now, self.on_file = report, now, on_file
-        self.pending: list[tuple[ReadResult, FileReport, list[Any], Callable[[], list[Entry]]]]
-        self.pending = []
-        self.pending_keys: set[str] = set()
-
-    def add(self, result: ReadResult, fr: FileReport, changes: list[Any]) -> None:
-        done = self.signing.start([(e, key) for e, _, _, _, key in changes])
-        self.pending.append((result, fr, changes, done))
-        self.pending_keys.update(sk for _, sk, _, _, _ in changes)
-
-    def flush(self) -> None:
-        for result, fr, changes, done in self.pending:
-            if changes:
-                self._write(fr, changes, done())
-            self.report.files.append(fr)
-            if self.on_file:
-                self.on_file(result)
-        self.pending.clear()
-        self.pending_keys.clear()
-
-    def _write(self, fr: FileReport, changes: list[Any], entries: list[Entry]) -> None:
-        row = self.conn.execute(
-            insert(s.imports).values(
-                source=fr.source,
-                path=Path(fr.path).name,
-                sha256=fr.sha256,
-                imported_at=self.now(),
-                n_new=fr.new,
-                n_revised=fr.revised,
-                n_unchanged=fr.unchanged,
-                n_rejected=len(fr.rejected),
-            )
-        )
-        acc = submit(
-            self.store,
-            self.conn,
-            entries,
-            import_id=row.inserted_primary_key[0],  # type: ignore[index]
-            verify=False,
-            known_heads=self.heads,
-            parsed=[p for _, _, p, _, _ in changes],
-            parsed_keys=[sk if isinstance(p, Measurement) else None for _, sk, p, _, _ in changes],
-        )
-        for (_, sk, _, mid, _), leaf in zip(changes, acc.leaves, strict=True):
-            self.heads[sk] = _HeadRef(leaf, mid)
 
 
 def _heads_for(store: Store, conn: Connection, results: list[ReadResult]) -> dict[str, Any]:
@@ -273,22 +169,19 @@ class _HeadRef:
 def _diff(
     conn: Connection,
     measurements: list[Measurement],
-    keys: list[str],
     heads: dict[str, Any],
     signer: Signer,
     fr: FileReport,
     when: datetime,
-    seqs: dict[str, int],
-) -> list[tuple[Entry, str, Measurement | Correction, str, KeyPair]]:
-    """Unsigned entries for what is new or changed, each with its series key, its record,
-    the id of the measurement it makes current, and the key that is to sign it.
-
-    ``seqs`` carries each submitter's next sequence number across the files of an import.
-    """
-    out: list[tuple[Entry, str, Measurement | Correction, str, KeyPair]] = []
+) -> list[tuple[Entry, str, Measurement | Correction, str]]:
+    """Signed entries for what is new or changed, each with its series key, its record and
+    the id of the measurement it makes current."""
+    out: list[tuple[Entry, str, Measurement | Correction, str]] = []
     seen: set[str] = set()
-    for m, sk in zip(measurements, keys, strict=True):
+    seqs: dict[str, int] = {}
+    for m in measurements:
         fr.read += 1
+        sk = series_key(m)
         if sk in seen:
             fr.duplicates += 1
             fr.warnings.append(f"duplicate result left out: {' | '.join(m.natural_key())}")
@@ -321,7 +214,7 @@ def _diff(
             submitted_at=when,
         )
         seqs[submitter] += 1
-        out.append((e, sk, record, mid, key))
+        out.append((_signed(e, key), sk, record, mid))
     return out
 
 
@@ -330,3 +223,15 @@ def _next_seq(conn: Connection, submitter: str) -> int:
         select(func.max(s.entries.c.seq)).where(s.entries.c.submitter == submitter)
     ).scalar_one_or_none()
     return 0 if got is None else int(got) + 1
+
+
+def _signed(e: Entry, key: KeyPair) -> Entry:
+    return Entry(
+        kind=e.kind,
+        record_bytes=e.record_bytes,
+        submitter=e.submitter,
+        key_id=e.key_id,
+        seq=e.seq,
+        submitted_at=e.submitted_at,
+        signature=key.sign(e.signed_message()),
+    )

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,24 +60,6 @@ class Entry:
     seq: int
     submitted_at: datetime
     signature: bytes = b""
-    # The encoded envelope around the signature, kept by :meth:`signed` so that a bulk
-    # import encodes each entry once rather than once to sign and once to store.
-    _encoded: tuple[bytes, bytes] | None = field(default=None, compare=False, repr=False)
-
-    def signed(self, sign: Callable[[bytes], bytes]) -> Entry:
-        """This entry with the signature ``sign`` makes over its signed message."""
-        head, tail = self._halves()
-        return Entry(self.kind, self.record_bytes, self.submitter, self.key_id, self.seq,
-                     self.submitted_at, sign(SIGNING_PREFIX + head + tail), (head, tail))
-
-    def halves(self) -> tuple[bytes, bytes]:
-        """The encoded envelope before and after the signature (see :meth:`_halves`)."""
-        return self._halves()
-
-    def with_signature(self, signature: bytes, halves: tuple[bytes, bytes]) -> Entry:
-        """This entry with a signature made elsewhere over ``SIGNING_PREFIX + halves``."""
-        return Entry(self.kind, self.record_bytes, self.submitter, self.key_id, self.seq,
-                     self.submitted_at, signature, halves)
 
     def signed_message(self) -> bytes:
         """The bytes the submitter's Ed25519 key signs."""
@@ -97,8 +78,6 @@ class Entry:
         submitted_at, submitter. Built by concatenation so the record bytes, which are
         canonical already, are not parsed and re-encoded for every entry.
         """
-        if self._encoded is not None:
-            return self._encoded
         if self.kind not in KINDS:
             raise EntryError(f"unknown entry kind {self.kind!r}")
         head = b"".join((
