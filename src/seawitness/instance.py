@@ -203,17 +203,7 @@ class Instance:
                 seq=seq,
                 submitted_at=_now(),
             )
-            entries.append(
-                Entry(
-                    kind=e.kind,
-                    record_bytes=e.record_bytes,
-                    submitter=submitter,
-                    key_id=key.key_id,
-                    seq=seq,
-                    submitted_at=e.submitted_at,
-                    signature=key.sign(e.signed_message()),
-                )
-            )
+            entries.append(e.signed(key.sign))
             seq += 1
         return submit(self.store, conn, entries).leaves
 

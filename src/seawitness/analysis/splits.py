@@ -209,16 +209,17 @@ class SplitScore:
             "refusal": self.refusal,
             "notes": list(self.notes),
         }
-        return _finite(out)
+        return finite_json(out)
 
 
-def _finite(obj: Any) -> Any:
+def finite_json(obj: Any) -> Any:
+    """``obj`` with NaN and infinities (undefined scores) as None, for JSON output."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: finite_json(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_finite(v) for v in obj]
+        return [finite_json(v) for v in obj]
     return obj
 
 

@@ -341,7 +341,7 @@ def baseline_cmd(
         if station is not None:
             one = bl.station_baseline(inst.store, station, nuclide, medium=medium, **opts)
             if as_json:
-                print_json(_finite(one.as_dict()))
+                print_json(sp.finite_json(one.as_dict()))
                 return
             _echo_before_after(one)
             return
@@ -350,7 +350,7 @@ def baseline_cmd(
     except bl.BaselineError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        print_json(_finite(res.as_dict()))
+        print_json(sp.finite_json(res.as_dict()))
         return
     _echo_before_after(res.pooled)
     click.echo(f"\nstations of zone {res.zone} (medians by {method}; P-P = Peto-Prentice):")
@@ -374,15 +374,6 @@ def _median(p: bl.PeriodSummary) -> str:
         return "refused" if p.n else "-"
     return _g(p.summary.median, 3)
 
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 # --------------------------------------------------------------------------- alerts

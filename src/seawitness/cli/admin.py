@@ -194,9 +194,7 @@ def _sign_all(key: keyring.KeyPair, submitter: str, start_seq: int,
     for i, (kind, body) in enumerate(items):
         e = Entry(kind=kind, record_bytes=body, submitter=submitter, key_id=key.key_id,
                   seq=start_seq + i, submitted_at=when)
-        out.append(Entry(kind=kind, record_bytes=body, submitter=submitter,
-                         key_id=key.key_id, seq=start_seq + i, submitted_at=when,
-                         signature=key.sign(e.signed_message())))
+        out.append(e.signed(key.sign))
     return out
 
 

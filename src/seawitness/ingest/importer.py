@@ -137,8 +137,9 @@ def import_results(
                     verify=False,
                     known_heads=heads,
                     parsed=[p for _, _, p, _ in changes],
-                    parsed_keys=[sk if isinstance(p, Measurement) else None
-                                 for _, sk, p, _ in changes],
+                    parsed_keys=[
+                        sk if isinstance(p, Measurement) else None for _, sk, p, _ in changes
+                    ],
                 )
                 for (_, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
                     heads[sk] = _HeadRef(leaf, mid)
@@ -226,12 +227,4 @@ def _next_seq(conn: Connection, submitter: str) -> int:
 
 
 def _signed(e: Entry, key: KeyPair) -> Entry:
-    return Entry(
-        kind=e.kind,
-        record_bytes=e.record_bytes,
-        submitter=e.submitter,
-        key_id=e.key_id,
-        seq=e.seq,
-        submitted_at=e.submitted_at,
-        signature=key.sign(e.signed_message()),
-    )
+    return e.signed(key.sign)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,8 +46,10 @@ def _iso(t: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (by hand: it runs twice per entry)."""
     if t.tzinfo is not UTC:
         t = t.astimezone(UTC)
-    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-            f"{t.second:02d}.{t.microsecond:06d}Z")
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+        f"{t.second:02d}.{t.microsecond:06d}Z"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,10 @@ class Entry:
     seq: int
     submitted_at: datetime
     signature: bytes = b""
+
+    def signed(self, sign: Callable[[bytes], bytes]) -> Entry:
+        """This entry with the signature ``sign`` makes over its signed message."""
+        return replace(self, signature=sign(self.signed_message()))
 
     def signed_message(self) -> bytes:
         """The bytes the submitter's Ed25519 key signs."""
@@ -80,22 +87,35 @@ class Entry:
         """
         if self.kind not in KINDS:
             raise EntryError(f"unknown entry kind {self.kind!r}")
-        head = b"".join((
-            b'{"key_id":', _jstr(self.key_id), b',"kind":', _jstr(self.kind),
-            b',"record":', self.record_bytes, b',"schema":"', ENTRY_SCHEMA.encode(),
-            b'","seq":', str(self.seq).encode(),
-        ))
-        tail = b"".join((
-            b',"submitted_at":', _jstr(_iso(self.submitted_at)),
-            b',"submitter":', _jstr(self.submitter), b"}",
-        ))
+        head = b"".join(
+            (
+                b'{"key_id":',
+                _jstr(self.key_id),
+                b',"kind":',
+                _jstr(self.kind),
+                b',"record":',
+                self.record_bytes,
+                b',"schema":"',
+                ENTRY_SCHEMA.encode(),
+                b'","seq":',
+                str(self.seq).encode(),
+            )
+        )
+        tail = b"".join(
+            (
+                b',"submitted_at":',
+                _jstr(_iso(self.submitted_at)),
+                b',"submitter":',
+                _jstr(self.submitter),
+                b"}",
+            )
+        )
         return head, tail
 
     def _leaf(self, head: bytes, tail: bytes) -> bytes:
         if not self.signature:
             raise EntryError("entry is not signed")
-        data = b"".join((head, b',"signature":"', base64.b64encode(self.signature), b'"',
-                         tail))
+        data = b"".join((head, b',"signature":"', base64.b64encode(self.signature), b'"', tail))
         if len(data) > MAX_ENTRY_BYTES:
             raise EntryError(
                 f"entry is {len(data)} bytes; a log entry is at most {MAX_ENTRY_BYTES} bytes"
