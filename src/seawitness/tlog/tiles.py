@@ -294,6 +294,21 @@ def _perfect_root(hashes: bytes) -> bytes:
     return hashes
 
 
+def _perfect_root_of_list(hashes: list[bytes]) -> bytes:
+    """Root of a perfect subtree given its bottom row as a list of 32-byte hashes.
+
+    The same as :func:`_perfect_root`, for the append path, where the hashes arrive as a
+    list: pairing list items costs one allocation per node less than slicing a row of
+    bytes, which matters because hashing the ~1 interior node per leaf is half the work
+    of an append.
+    """
+    sha, prefix = _sha256, _NODE_PREFIX
+    while len(hashes) > 1:
+        pairs = iter(hashes)
+        hashes = [sha(prefix + a + b).digest() for a, b in zip(pairs, pairs, strict=True)]
+    return hashes[0]
+
+
 def _reduce_levels(hashes: bytes, levels: int) -> bytes:
     """Hash a row of concatenated hashes in pairs, ``levels`` times over."""
     sha, prefix = _sha256, _NODE_PREFIX
@@ -343,15 +358,19 @@ def updated_tiles(
     level, old_count, new_hashes = 0, old_size, list(new_leaf_hashes)
     while new_hashes:
         first_index, kept = divmod(old_count, TILE_WIDTH)
-        prefix = _read_tile_checked(read_tile, level, first_index, kept) if kept else b""
-        row = prefix + b"".join(new_hashes)
+        if kept:
+            prefix = _read_tile_checked(read_tile, level, first_index, kept)
+            row = [prefix[i : i + HASH_SIZE] for i in range(0, len(prefix), HASH_SIZE)]
+            row += new_hashes
+        else:
+            row = new_hashes
         next_level = []
-        for offset in range(0, len(row), _FULL_TILE_BYTES):
-            data = row[offset : offset + _FULL_TILE_BYTES]
-            width = len(data) // HASH_SIZE
-            changed.append(TileData(level, first_index + offset // _FULL_TILE_BYTES, width, data))
-            if width == TILE_WIDTH:
-                next_level.append(_perfect_root(data))
+        for offset in range(0, len(row), TILE_WIDTH):
+            hashes = row[offset : offset + TILE_WIDTH]
+            index = first_index + offset // TILE_WIDTH
+            changed.append(TileData(level, index, len(hashes), b"".join(hashes)))
+            if len(hashes) == TILE_WIDTH:
+                next_level.append(_perfect_root_of_list(hashes))
         level, old_count, new_hashes = level + 1, first_index, next_level
     return changed
 
