@@ -32,6 +32,7 @@ from seawitness.mirror.audit import audit
 from seawitness.mirror.publish import publish
 from seawitness.model.entry import Entry
 from seawitness.store import schema as s
+from seawitness.store.log import leaves_range
 
 
 def main() -> None:
@@ -55,8 +56,7 @@ def main() -> None:
         with inst.store.engine.connect() as c:
             keys = {r.key_id: Ed25519PublicKey.from_public_bytes(bytes(r.public_key))
                     for r in c.execute(s.keys.select())}
-            datas = [bytes(r[0]) for r in c.execute(
-                s.entries.select().with_only_columns(s.entries.c.data))]
+            datas = leaves_range(c, 0, inst.store.tree_size(c))
         entries = [Entry.from_bytes(x) for x in datas]
         from seawitness.ingest.submit import admin_anchor
 

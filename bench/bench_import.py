@@ -11,7 +11,8 @@ database twice:
 * **import**: ``read_path`` + ``import_results`` with the instance's demo signer and a
   checkpoint, exactly what ``seawitness import DIR --format orbs`` does (minus the progress
   bar). Reading the files is timed separately and reported beside it.
-* **bare insert**: the ``entries``, ``measurements`` and ``heads`` rows that an import writes
+* **bare insert**: the ``entry_bundles``, ``entries``, ``measurements`` and ``heads`` rows
+  that an import writes
   (taken from the first import's database before timing), inserted with one plain DB-API
   ``executemany`` per table and one commit, into a fresh database of the same schema.
 
@@ -41,9 +42,10 @@ from seawitness.ingest.importer import import_results
 from seawitness.ingest.readers import read_path
 from seawitness.instance import Instance
 from seawitness.store import schema as s
+from seawitness.tlog.tiles import TILE_WIDTH
 
 PG_URL = os.environ.get("SEAWITNESS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-TABLES = (s.entries, s.measurements, s.heads)  # insertion order (foreign keys)
+TABLES = (s.entry_bundles, s.entries, s.measurements, s.heads)  # insertion order (FKs)
 
 
 @dataclass
@@ -114,12 +116,16 @@ def real_import(inst: Instance) -> tuple[float, float, int]:
 
 
 def written_rows(inst: Instance, first_leaf: int) -> dict[str, tuple[list[str], list[tuple]]]:
-    """The entries, measurements and heads rows an import wrote (leaves >= first_leaf)."""
+    """The entry bundle, entries, measurements and heads rows an import wrote (leaves >=
+    first_leaf; the bundle that was partial before the import is rewritten, as it is by
+    the import itself)."""
     out = {}
     with inst.store.engine.connect() as c:
         for t in TABLES:
             cols = [col.name for col in t.columns]
-            rows = [tuple(r) for r in c.execute(select(t).where(t.c.leaf_index >= first_leaf))]
+            where = (t.c.idx >= first_leaf // TILE_WIDTH if t is s.entry_bundles
+                     else t.c.leaf_index >= first_leaf)
+            rows = [tuple(r) for r in c.execute(select(t).where(where))]
             out[t.name] = (cols, rows)
     return out
 
@@ -135,6 +141,8 @@ def bare_insert(inst: Instance, rows: dict[str, tuple[list[str], list[tuple]]]) 
         if sqlite:
             cur.execute("BEGIN IMMEDIATE")
         for name, (cols, data) in rows.items():
+            if name == s.entry_bundles.name:  # the partial bundle the import grew
+                cur.execute(f"DELETE FROM {name} WHERE idx >= {min(r[0] for r in data)}")
             sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
             cur.executemany(sql, data)
         raw.commit() if not sqlite else cur.execute("COMMIT")

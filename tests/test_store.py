@@ -17,6 +17,7 @@ from seawitness.ingest.readers import read_path
 from seawitness.ingest.submit import SubmissionError
 from seawitness.instance import Instance
 from seawitness.store import schema as s
+from seawitness.store.integrity import check
 from seawitness.store.store import Query
 
 
@@ -223,3 +224,36 @@ def test_next_seqs_follow_each_submitter(instance: Instance):
     assert seqs["nobody"] == 0
     assert seqs["TEPCO"] == len(n_tepco) > 500
     assert seqs["admin"] > 0
+
+
+def test_a_file_revising_the_one_before_it_in_the_same_import(db_url: str, tmp_path: Path):
+    """Files are signed ahead while earlier ones are written; a file that revises a
+    result of the file before it must still see that result as logged."""
+    original = next(bundled_path("orbs").rglob("Seawater_10_1.csv"))
+    rev = revised_copy(
+        tmp_path, "Seawater_10_1.csv", "2026/8/19 7:05,,0.37,", "2026/8/19 7:05,0.41,,"
+    )
+    together = Instance.create(tmp_path / "one", db_url=db_url, origin="test.local/a")
+    report = load_files(together, [original, rev, *small_orbs_paths()[1:]])
+    assert [f.revised for f in report.files] == [0, 1, 0, 0, 0]
+    assert report.files[1].unchanged == report.files[0].new - 1
+    t = datetime(2026, 8, 18, 22, 5, tzinfo=UTC)
+    q = Query(station="T-0", nuclide="Cs-134", since=t, until=t.replace(minute=6))
+    [cur] = together.store.measurements(q)
+    assert (cur["value"], cur["version"]) == (0.41, 2)
+    assert check(together.store) == []
+    # the same log as importing the files one at a time (up to submission times)
+    apart = Instance.create(tmp_path / "two", db_url=f"{tmp_path}/two.db",
+                            origin="test.local/a")
+    for path in [original, rev, *small_orbs_paths()[1:]]:
+        load_files(apart, [path])
+    def records(inst: Instance) -> list[tuple]:
+        with inst.store.engine.connect() as c:
+            rows = c.execute(select(s.entries.c.kind, s.entries.c.submitter, s.entries.c.seq,
+                                    s.entries.c.record_id)
+                             .where(s.entries.c.kind.in_(["measurement", "correction"]))
+                             .order_by(s.entries.c.leaf_index)).all()
+        return [tuple(r) for r in rows]
+    assert records(together) == records(apart)
+    together.store.close()
+    apart.store.close()

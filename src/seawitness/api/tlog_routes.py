@@ -28,6 +28,7 @@ from seawitness.ingest.submit import SubmissionError, submit
 from seawitness.instance import Instance
 from seawitness.model.entry import Entry, EntryError
 from seawitness.store import schema as s
+from seawitness.store.log import bundle_at_width
 from seawitness.tlog.checkpoint import Checkpoint, CheckpointError
 from seawitness.tlog.note import (
     ALG_COSIGNATURE_V1,
@@ -40,7 +41,6 @@ from seawitness.tlog.tiles import (
     ENTRIES_LEVEL,
     TILE_WIDTH,
     TileError,
-    encode_entry_bundle,
     parse_tile_path,
 )
 
@@ -88,11 +88,11 @@ def get_tile(path: str, request: Request) -> Response:
         raise HTTPException(404, str(exc)) from None
     inst = _inst(request)
     if coord.level == ENTRIES_LEVEL:
-        start = coord.index * TILE_WIDTH
-        datas = inst.store.entries_range(start, start + coord.width)
-        if len(datas) < coord.width:
+        with inst.store.engine.connect() as c:
+            bundle = bundle_at_width(c, coord.index, coord.width)
+        if bundle is None:
             raise HTTPException(404, "entry bundle not available at that width")
-        body = encode_entry_bundle(datas)
+        body = bundle
     else:
         with inst.store.engine.connect() as c:
             data = c.execute(select(s.tiles.c.data).where(

@@ -18,7 +18,10 @@ was (unless ``skip_invalid``, which sets bad rows aside with their reasons).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,22 +102,26 @@ def import_results(
 
     ``after_append`` runs inside the transaction once all entries are appended (the
     instance uses it to sign the new checkpoint atomically with the rows).
+
+    Files go through a two-stage pipeline: while one file's entries are checked and
+    written, the next file's are being signed on worker threads (see
+    :data:`SIGNING_THREADS`). The log ends up exactly as if the files were imported one
+    after the other.
     """
     report = ImportReport()
-    with store.transaction() as conn:
+    with (
+        store.transaction() as conn,
+        ThreadPoolExecutor(SIGNING_THREADS) as pool,
+        _short_gil_turns(),
+    ):
         results = list(results)
         heads: dict[str, Any] = _heads_for(store, conn, results)
-        for result in results:
-            fr = FileReport(
-                path=result.path,
-                source=result.source,
-                sha256=_hash_of(result),
-                not_analysed=result.not_analysed,
-                rejected=list(result.rejected),
-                warnings=list(result.warnings),
-            )
-            store.upsert_stations(conn, result.stations)
-            changes = _diff(conn, result.measurements, heads, signer, fr, now())
+        seqs: dict[str, int] = {}
+        waiting: _Signing | None = None
+
+        def write(w: _Signing) -> None:
+            fr = w.report
+            changes = w.changes
             if changes:
                 row = conn.execute(
                     insert(s.imports).values(
@@ -128,28 +135,106 @@ def import_results(
                         n_rejected=len(fr.rejected),
                     )
                 )
-                entries = [e for e, _, _, _ in changes]
                 acc = submit(
                     store,
                     conn,
-                    entries,
+                    w.signed(),
                     import_id=row.inserted_primary_key[0],  # type: ignore[index]
                     verify=False,
                     known_heads=heads,
-                    parsed=[p for _, _, p, _ in changes],
+                    parsed=[p for _, _, _, p, _ in changes],
                     parsed_keys=[
-                        sk if isinstance(p, Measurement) else None for _, sk, p, _ in changes
+                        sk if isinstance(p, Measurement) else None for _, _, sk, p, _ in changes
                     ],
                 )
-                for (_, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
+                for (_, _, sk, _, mid), leaf in zip(changes, acc.leaves, strict=True):
                     heads[sk] = _HeadRef(leaf, mid)
             report.files.append(fr)
             if on_file:
-                on_file(result)
+                on_file(w.result)
+
+        try:
+            for result in results:
+                keys = [series_key(m) for m in result.measurements]
+                if waiting is not None and waiting.series.intersection(keys):
+                    write(waiting)  # this file revises a result of the one still in flight
+                    waiting = None
+                fr = FileReport(
+                    path=result.path,
+                    source=result.source,
+                    sha256=_hash_of(result),
+                    not_analysed=result.not_analysed,
+                    rejected=list(result.rejected),
+                    warnings=list(result.warnings),
+                )
+                store.upsert_stations(conn, result.stations)
+                changes = _diff(conn, result.measurements, keys, heads, signer, fr, now(), seqs)
+                signing = _Signing(result, fr, changes, pool)
+                if waiting is not None:
+                    write(waiting)
+                waiting = signing
+            if waiting is not None:
+                write(waiting)
+                waiting = None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         if after_append is not None:
             after_append(conn)
         report.tree_size = store.tree_size(conn)
     return report
+
+
+SIGNING_THREADS = 2
+"""Ed25519 signing (one signature per record) is the largest single cost of an import.
+``cryptography`` releases the GIL while it signs, as ``sqlite3`` does while it steps
+through an insert, so a file's entries are signed on two threads while the previous
+file is being written."""
+
+
+@contextmanager
+def _short_gil_turns(seconds: float = 0.0005) -> Iterator[None]:
+    """Let a signing thread whose signature is done take the GIL back sooner.
+
+    A thread returning from a GIL-free call waits until the running thread gives the
+    GIL up, after at most ``sys.getswitchinterval()`` (5 ms by default): long enough
+    for both signing threads to idle while the main thread diffs a file. Measured on
+    the ORBS import: about 8% faster at 0.5 ms.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+class _Signing:
+    """One file's changes, being signed on the pool's threads (in order)."""
+
+    def __init__(
+        self,
+        result: ReadResult,
+        fr: FileReport,
+        changes: list[tuple[Entry, KeyPair, str, Measurement | Correction, str]],
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        self.result, self.report, self.changes = result, fr, changes
+        self.series = {sk for _, _, sk, _, _ in changes}
+        # The messages are built here, so the threads do nothing but sign, holding the
+        # GIL as little as possible.
+        work = [(key, e.signed_message()) for e, key, _, _, _ in changes]
+        size = max(32, -(-len(work) // (4 * SIGNING_THREADS)))  # a few chunks per thread
+        self._parts = [pool.submit(_sign_chunk, work[i : i + size])
+                       for i in range(0, len(work), size)]
+
+    def signed(self) -> list[Entry]:
+        signatures = [sig for part in self._parts for sig in part.result()]
+        return [e.with_signature(sig)
+                for (e, _, _, _, _), sig in zip(self.changes, signatures, strict=True)]
+
+
+def _sign_chunk(work: list[tuple[KeyPair, bytes]]) -> list[bytes]:
+    return [key.sign(message) for key, message in work]
 
 
 def _heads_for(store: Store, conn: Connection, results: list[ReadResult]) -> dict[str, Any]:
@@ -170,19 +255,19 @@ class _HeadRef:
 def _diff(
     conn: Connection,
     measurements: list[Measurement],
+    keys: list[str],
     heads: dict[str, Any],
     signer: Signer,
     fr: FileReport,
     when: datetime,
-) -> list[tuple[Entry, str, Measurement | Correction, str]]:
-    """Signed entries for what is new or changed, each with its series key, its record and
-    the id of the measurement it makes current."""
-    out: list[tuple[Entry, str, Measurement | Correction, str]] = []
+    seqs: dict[str, int],
+) -> list[tuple[Entry, KeyPair, str, Measurement | Correction, str]]:
+    """Entries (to be signed by the key beside each) for what is new or changed, each with
+    its series key, its record and the id of the measurement it makes current."""
+    out: list[tuple[Entry, KeyPair, str, Measurement | Correction, str]] = []
     seen: set[str] = set()
-    seqs: dict[str, int] = {}
-    for m in measurements:
+    for m, sk in zip(measurements, keys, strict=True):
         fr.read += 1
-        sk = series_key(m)
         if sk in seen:
             fr.duplicates += 1
             fr.warnings.append(f"duplicate result left out: {' | '.join(m.natural_key())}")
@@ -215,7 +300,7 @@ def _diff(
             submitted_at=when,
         )
         seqs[submitter] += 1
-        out.append((_signed(e, key), sk, record, mid))
+        out.append((e, key, sk, record, mid))
     return out
 
 
@@ -225,6 +310,3 @@ def _next_seq(conn: Connection, submitter: str) -> int:
     ).scalar_one_or_none()
     return 0 if got is None else int(got) + 1
 
-
-def _signed(e: Entry, key: KeyPair) -> Entry:
-    return e.signed(key.sign)

@@ -36,7 +36,7 @@ from seawitness.model import Correction, Measurement, RecordError
 from seawitness.model.entry import Entry, EntryError
 from seawitness.store import schema as s
 from seawitness.store.bulk import insert_rows
-from seawitness.store.log import append_leaves
+from seawitness.store.log import append_leaves, index_entries
 from seawitness.store.store import Store, as_utc, measurement_row, series_key
 
 ADMIN_KINDS = frozenset({"stakeholder", "key", "revocation"})
@@ -184,8 +184,10 @@ def submit(
             raise SubmissionError(bad, "signature does not verify", _describe(entries[bad]))
     finally:
         sigs.close()
-    first = append_leaves(conn, batch.datas, entries)
-    _index(store, conn, first, batch.index_rows, batch.heads, import_id)
+    first = append_leaves(conn, batch.datas)
+    record_ids = [e.record_id for e in entries]
+    index_entries(conn, first, entries, record_ids)
+    _index(store, conn, first, batch.index_rows, record_ids, batch.heads, import_id)
     return Accepted(
         first_leaf=first,
         tree_size=first + len(batch.datas),
@@ -389,15 +391,15 @@ def _index(
     conn: Connection,
     first: int,
     rows: list[tuple[Entry, Any, str | None]],
+    record_ids: Sequence[str],
     heads: Mapping[str, Any] | None,
     import_id: int | None,
 ) -> None:
     """Write the query indexes for freshly appended leaves."""
     mrows: list[dict[str, Any]] = []
     head_new: list[dict[str, Any]] = []
-    for off, (e, payload, key) in enumerate(rows):
+    for off, ((e, payload, key), record_id) in enumerate(zip(rows, record_ids, strict=True)):
         leaf = first + off
-        record_id = e.record_id
         if e.kind == "measurement":
             m: Measurement = payload
             row = measurement_row(m)

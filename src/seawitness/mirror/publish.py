@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from seawitness.mirror.source import MirrorError
 from seawitness.store import schema as s
+from seawitness.store.log import bundle_at_width
 from seawitness.store.store import Store
 from seawitness.tlog.checkpoint import Checkpoint
 from seawitness.tlog.merkle import HASH_SIZE
@@ -46,7 +47,6 @@ from seawitness.tlog.tiles import (
     ENTRIES_LEVEL,
     TILE_WIDTH,
     TileCoord,
-    encode_entry_bundle,
     tiles_for_size,
 )
 
@@ -344,13 +344,12 @@ def publish(
         if progress:
             progress(done, total)
     for coord in missing_bundles:
-        first = coord.index * TILE_WIDTH
-        entries = store.entries_range(first, first + coord.width)
-        if len(entries) != coord.width:
-            raise PublishError(
-                f"the store holds {len(entries)} entries for {coord.path}, expected {coord.width}"
-            )
-        write_atomic(directory / coord.path, encode_entry_bundle(entries))
+        with store.engine.connect() as c:
+            bundle = bundle_at_width(c, coord.index, coord.width)
+        if bundle is None:
+            raise PublishError(f"the store holds fewer than {coord.width} entries for "
+                               f"{coord.path}")
+        write_atomic(directory / coord.path, bundle)
         report.bundles_written += 1
         done += 1
         if progress:

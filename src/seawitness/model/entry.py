@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,10 +63,21 @@ class Entry:
     seq: int
     submitted_at: datetime
     signature: bytes = b""
+    # The envelope's bytes around the signature, computed once (the fields are frozen).
+    _halves_memo: tuple[bytes, bytes] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def signed(self, sign: Callable[[bytes], bytes]) -> Entry:
         """This entry with the signature ``sign`` makes over its signed message."""
-        return replace(self, signature=sign(self.signed_message()))
+        return self.with_signature(sign(self.signed_message()))
+
+    def with_signature(self, signature: bytes) -> Entry:
+        """This entry carrying ``signature`` (made over :meth:`signed_message`)."""
+        out = Entry(self.kind, self.record_bytes, self.submitter, self.key_id, self.seq,
+                    self.submitted_at, signature)
+        object.__setattr__(out, "_halves_memo", self._halves())
+        return out
 
     def signed_message(self) -> bytes:
         """The bytes the submitter's Ed25519 key signs."""
@@ -85,6 +96,13 @@ class Entry:
         submitted_at, submitter. Built by concatenation so the record bytes, which are
         canonical already, are not parsed and re-encoded for every entry.
         """
+        memo = self._halves_memo
+        if memo is None:
+            memo = self._build_halves()
+            object.__setattr__(self, "_halves_memo", memo)
+        return memo
+
+    def _build_halves(self) -> tuple[bytes, bytes]:
         if self.kind not in KINDS:
             raise EntryError(f"unknown entry kind {self.kind!r}")
         head = b"".join(

@@ -16,6 +16,7 @@ Sums and gross measurements keep a descriptive canonical name (``Pu-239+240``,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 TRITIUM_FORMS: frozenset[str] = frozenset({"H-3", "H-3:TFWT", "H-3:OBT"})
 
@@ -112,8 +113,12 @@ def _element(sym: str, original: str) -> str:
         ) from None
 
 
+@lru_cache(maxsize=4096)
 def normalize_nuclide(name: str) -> str:
     """Return the canonical nuclide name for ``name``.
+
+    Cached: a source spells the same few nuclides on every row, and every record checks
+    its nuclide again when it is built.
 
     >>> normalize_nuclide("137Cs"), normalize_nuclide("H-3:TFWT"), normalize_nuclide("3H")
     ('Cs-137', 'H-3:TFWT', 'H-3')

@@ -27,6 +27,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from seawitness.model.canonical import canonical_bytes, record_id
@@ -98,8 +99,10 @@ def check_coordinates(lat: float | None, lon: float | None) -> None:
         raise RecordError("lon", f"longitude {lon} is outside -180..180")
 
 
+@lru_cache(maxsize=65536)
 def _utc_iso(t: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (formatted by hand: it runs for every record)."""
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (by hand, and cached: it runs twice for every
+    record, and the records of one sample share their time)."""
     if t.tzinfo is not UTC:
         t = t.astimezone(UTC)
     return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}"
@@ -236,13 +239,13 @@ class Measurement:
             self.station,
             self.depth or "",
             _utc_iso(self.sampled_at),
-            self.analysis.value if self.analysis else "",
-            self.medium.value,
+            self.analysis._value_ if self.analysis else "",
+            self.medium._value_,
             self.species or "",
             self.tissue or "",
             self.nuclide,
             self.unit,
-            self.basis.value,
+            self.basis._value_,
             str(self.replicate),
             self.sample_id or "",
         )
@@ -250,19 +253,39 @@ class Measurement:
     # -- canonical form ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the schema version; None fields are left out."""
+        return self._json_dict()[0]
+
+    def _json_dict(self) -> tuple[dict[str, Any], bool]:
+        """:meth:`to_dict`, and whether ``json.dumps`` writes it as RFC 8785 does (see
+        :meth:`canonical`). One pass over the fields, by a kind fixed per field: this
+        runs for every record of every import."""
         out: dict[str, Any] = {"schema": MEASUREMENT_SCHEMA}
-        for name in _MEASUREMENT_FIELDS:
+        fast = True
+        for name, kind in _FIELD_KINDS:
             v = getattr(self, name)
-            if v is None or (name == "extra" and not v) or (name == "replicate" and v == 0):
+            if v is None:
                 continue
-            if isinstance(v, datetime):
-                v = _utc_iso(v)
-            elif isinstance(v, StrEnum):
-                v = v.value
-            elif isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-                v = int(v)  # RFC 8785 writes 52.0 as 52; from_dict reads it back as float
-            out[name] = v
-        return out
+            if kind is _PLAIN:
+                out[name] = v
+            elif kind is _NUMBER:
+                if type(v) is float:
+                    if v.is_integer() and abs(v) < 2**53:
+                        v = int(v)  # RFC 8785 writes 52.0 as 52; from_dict reads a float
+                    elif v.is_integer() or "e" in repr(v):
+                        fast = False
+                out[name] = v
+            elif kind is _ENUM:
+                out[name] = getattr(v, "_value_", v)
+            elif kind is _TIME:
+                out[name] = _utc_iso(v)
+            elif kind is _REPLICATE:
+                if v != 0:
+                    out[name] = v
+            elif v:  # extra
+                out[name] = v
+                if not all(k.isascii() for k in v):
+                    fast = False
+        return out, fast
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Measurement:
@@ -309,14 +332,8 @@ class Measurement:
         ``json.dumps`` with sorted keys gives the RFC 8785 bytes directly (see
         :func:`seawitness.model.canonical._fast_form`).
         """
-        d = self.to_dict()
-        extra = d.get("extra")
-        if any(type(v) is float and (v.is_integer() or "e" in repr(v)) for v in d.values()) or (
-            extra and not all(k.isascii() for k in extra)
-        ):
-            return canonical_bytes(d)
-        return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
+        d, fast = self._json_dict()
+        return _JSON.encode(d).encode("utf-8") if fast else canonical_bytes(d)
 
     @property
     def id(self) -> str:
@@ -329,6 +346,22 @@ class Measurement:
 
 
 _MEASUREMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Measurement))
+
+_PLAIN, _NUMBER, _ENUM, _TIME, _REPLICATE, _EXTRA = (object() for _ in range(6))
+_FIELD_KINDS: tuple[tuple[str, object], ...] = tuple(
+    (name,
+     _NUMBER if name in {"value", "uncertainty", "coverage_factor", "detection_limit",
+                         "depth_m", "lat", "lon"}
+     else _ENUM if name in {"medium", "detection", "basis", "analysis"}
+     else _TIME if name in {"sampled_at", "reference_date"}
+     else _REPLICATE if name == "replicate"
+     else _EXTRA if name == "extra"
+     else _PLAIN)
+    for name in _MEASUREMENT_FIELDS
+)
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                         allow_nan=False)
+"""``json.dumps`` with these settings, built once (``dumps`` builds an encoder per call)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Table
+from sqlalchemy import Boolean, Connection, Float, LargeBinary, Table
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -43,8 +43,10 @@ def _processor(table: Table, column: str, dialect: Any) -> Any:
     """The column's bind processor, memoised per value (a batch of entries shares its
     submission time), or None where the driver takes the Python value as it is."""
     col_type = table.c[column].type
-    if dialect.name == "sqlite" and isinstance(col_type, LargeBinary):
-        return None  # sqlite3 stores bytes as a BLOB directly
+    if dialect.name == "sqlite" and isinstance(col_type, LargeBinary | Boolean | Float):
+        # sqlite3 binds bytes as a BLOB, bool as 0/1 and floats as REAL by itself (and
+        # an int in a REAL column becomes REAL by the column's affinity)
+        return None
     proc = col_type._cached_bind_processor(dialect)
     if proc is None:
         return None

@@ -1,7 +1,7 @@
 """Self-check of a store: do the entries, the hash tiles, the checkpoint and the indexes agree?
 
 Used after a crash (and by the crash tests): everything is recomputed from the leaf bytes
-in ``entries`` — leaf hashes, every stored tile (RFC 9162 §2.1.1 hashing, c2sp.org/
+in ``entry_bundles`` — leaf hashes, every stored tile (RFC 9162 §2.1.1 hashing, c2sp.org/
 tlog-tiles layout), the root — and compared with what is stored. The offline ``audit``
 does the same from a static mirror, without a database.
 """
@@ -17,28 +17,44 @@ from seawitness.store.store import Store
 from seawitness.tlog.checkpoint import Checkpoint
 from seawitness.tlog.merkle import MerkleState
 from seawitness.tlog.note import parse_note
-from seawitness.tlog.tiles import tile_hashes_from_leaves, tile_width, tiles_for_size
+from seawitness.tlog.tiles import (
+    TILE_WIDTH,
+    TileError,
+    parse_entry_bundle,
+    tile_hashes_from_leaves,
+    tile_width,
+    tiles_for_size,
+)
 
 
 def check(store: Store) -> list[str]:
     """Return the problems found (an empty list means the store is consistent)."""
     problems: list[str] = []
     with store.engine.connect() as c:
-        rows = c.execute(select(s.entries.c.leaf_index, s.entries.c.data,
-                                s.entries.c.leaf_hash, s.entries.c.kind)
-                         .order_by(s.entries.c.leaf_index)).all()
-        leaf_hashes = []
-        kinds = {"measurement": 0, "correction": 0}
-        for i, (index, data, stored_hash, kind) in enumerate(rows):
+        leaf_hashes: list[bytes] = []
+        sha = hashlib.sha256
+        bundles = c.execute(select(s.entry_bundles.c.idx, s.entry_bundles.c.width,
+                                   s.entry_bundles.c.data).order_by(s.entry_bundles.c.idx))
+        for i, (index, width, data) in enumerate(bundles):
             if index != i:
-                problems.append(f"leaf indexes have a gap: expected {i}, found {index}")
+                problems.append(f"entry bundles have a gap: expected {i}, found {index}")
                 break
-            h = hashlib.sha256(b"\x00" + bytes(data)).digest()
-            if h != bytes(stored_hash):
-                problems.append(f"leaf {i}: stored leaf hash does not match its data")
-            leaf_hashes.append(h)
-            if kind in kinds:
-                kinds[kind] += 1
+            if len(leaf_hashes) != i * TILE_WIDTH:
+                problems.append(f"entry bundle {i - 1} is partial but not the last one")
+                break
+            try:
+                leaves = parse_entry_bundle(bytes(data), width)
+            except TileError as exc:
+                problems.append(f"entry bundle {i}: {exc}")
+                break
+            leaf_hashes.extend(sha(b"\x00" + leaf).digest() for leaf in leaves)
+        kinds: dict[str, int] = {kind: int(n) for kind, n in c.execute(
+            select(s.entries.c.kind, func.count()).group_by(s.entries.c.kind))}
+        n_indexed, last = c.execute(select(func.count(), func.max(s.entries.c.leaf_index))
+                                    .select_from(s.entries)).one()
+        if n_indexed != len(leaf_hashes) or (n_indexed and last != n_indexed - 1):
+            problems.append(f"{n_indexed} entries rows (last leaf {last}) "
+                            f"for {len(leaf_hashes)} leaves")
         size = len(leaf_hashes)
         stored = {(r[0], r[1]): bytes(r[2]) for r in c.execute(
             select(s.tiles.c.level, s.tiles.c.idx, s.tiles.c.data))}
@@ -69,9 +85,10 @@ def check(store: Store) -> list[str]:
             elif cp.root_hash != state.root():
                 problems.append("latest checkpoint's root does not match the entries")
         n_rows = c.execute(select(func.count()).select_from(s.measurements)).scalar_one()
-        if n_rows != kinds["measurement"] + kinds["correction"]:
-            problems.append(f"{n_rows} measurement rows for {kinds['measurement']} "
-                            f"measurement and {kinds['correction']} correction entries")
+        n_m, n_c = kinds.get("measurement", 0), kinds.get("correction", 0)
+        if n_rows != n_m + n_c:
+            problems.append(f"{n_rows} measurement rows for {n_m} "
+                            f"measurement and {n_c} correction entries")
         n_heads = c.execute(select(func.count()).select_from(s.heads)).scalar_one()
         n_series = c.execute(select(func.count(func.distinct(s.measurements.c.series_key)))
                              ).scalar_one()

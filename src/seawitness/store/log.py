@@ -1,22 +1,24 @@
-"""The log, persisted: leaves and hash tiles written with the rows, checkpoints signed.
+"""The log, persisted: entry bundles and hash tiles written with the rows, checkpoints signed.
 
 The pure algorithms live in :mod:`seawitness.tlog`; this module only reads and writes
 them inside the caller's transaction, so that entries, tiles and the checkpoint can never
 disagree: either the whole append (rows, leaves, tiles, checkpoint) commits or nothing
 does.
 
-Entry bundles (``tile/entries/N``) are not stored a second time: the ``entries`` table
-holds every leaf's bytes, committed with the hash tiles, and bundles are cut from it when
-they are served or published.
+The log is stored the way it is published (c2sp.org/tlog-tiles): leaf bytes in entry
+bundles of 256 (``entry_bundles``), hashes in tiles (``tiles``), each row replaced by a
+wider one while it is partial. One row per 256 leaves rather than one per leaf is what
+makes an append cost little more than hashing (see ``bench/bench_log.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, Table, insert, select
 
 from seawitness.keyring import KeyPair
 from seawitness.model.entry import Entry
@@ -25,7 +27,16 @@ from seawitness.store.bulk import insert_rows
 from seawitness.tlog.checkpoint import Checkpoint
 from seawitness.tlog.checkpoint import sign_checkpoint as sign_checkpoint_note
 from seawitness.tlog.merkle import verify_consistency
-from seawitness.tlog.tiles import ReadTile, TileHashReader, updated_tiles
+from seawitness.tlog.tiles import (
+    TILE_WIDTH,
+    ReadEntryBundle,
+    ReadTile,
+    TileHashReader,
+    encode_entry_bundle,
+    parse_entry_bundle,
+    updated_entry_bundles,
+    updated_tiles,
+)
 
 _LEAF_PREFIX = b"\x00"
 
@@ -34,18 +45,27 @@ class LogError(RuntimeError):
     """The persisted log is inconsistent or would become so."""
 
 
+def _sql(conn: Connection, sql: str, params: Any = ()) -> Any:
+    """Run ``sql`` (``?`` placeholders) through the driver. The append path runs a handful
+    of fixed one-row statements per batch, where building and caching SQLAlchemy
+    constructs cost more than the database does."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, params)
+
+
 def tree_size(conn: Connection) -> int:
-    got = conn.execute(select(func.max(s.entries.c.leaf_index))).scalar_one_or_none()
-    return 0 if got is None else int(got) + 1
+    """Number of leaves: read off the last entry bundle (one primary-key lookup)."""
+    row = _sql(conn, "SELECT idx, width FROM entry_bundles ORDER BY idx DESC LIMIT 1").first()
+    return 0 if row is None else int(row[0]) * TILE_WIDTH + int(row[1])
 
 
 def tile_reader(conn: Connection) -> ReadTile:
     """``read_tile`` over the ``tiles`` table (which keeps each tile at its widest)."""
 
     def read(level: int, index: int, width: int) -> bytes:
-        data = conn.execute(
-            select(s.tiles.c.data).where(s.tiles.c.level == level, s.tiles.c.idx == index)
-        ).scalar_one_or_none()
+        data = _sql(conn, "SELECT data FROM tiles WHERE level = ? AND idx = ?",
+                    (level, index)).scalar_one_or_none()
         if data is None or len(data) < 32 * width:
             raise LogError(f"tile {level}/{index} of width {width} is missing from the store")
         return bytes(data)
@@ -53,13 +73,97 @@ def tile_reader(conn: Connection) -> ReadTile:
     return read
 
 
-def append_leaves(conn: Connection, datas: Sequence[bytes], entries: Sequence[Entry]) -> int:
-    """Append leaves (entry bytes) and their tiles; return the first new leaf index."""
+def read_bundle(conn: Connection, index: int) -> bytes | None:
+    """Entry bundle ``index`` at its widest, or None."""
+    data = _sql(conn, "SELECT data FROM entry_bundles WHERE idx = ?",
+                (index,)).scalar_one_or_none()
+    return None if data is None else bytes(data)
+
+
+def bundle_at_width(conn: Connection, index: int, width: int) -> bytes | None:
+    """Entry bundle ``index`` as a mirror serves it at ``width`` entries, or None if the
+    log does not hold that many yet."""
+    row = conn.execute(
+        select(s.entry_bundles.c.width, s.entry_bundles.c.data)
+        .where(s.entry_bundles.c.idx == index)
+    ).first()
+    if row is None or row[0] < width:
+        return None
+    data = bytes(row[1])
+    return data if row[0] == width else encode_entry_bundle(parse_entry_bundle(data)[:width])
+
+
+def leaves_range(conn: Connection, start: int, end: int) -> list[bytes]:
+    """Leaf bytes of leaves ``[start, end)`` (fewer if the log is smaller)."""
+    if end <= start:
+        return []
+    rows = conn.execute(
+        select(s.entry_bundles.c.idx, s.entry_bundles.c.data)
+        .where(s.entry_bundles.c.idx >= start // TILE_WIDTH,
+               s.entry_bundles.c.idx <= (end - 1) // TILE_WIDTH)
+        .order_by(s.entry_bundles.c.idx)
+    )
+    out: list[bytes] = []
+    for idx, data in rows:
+        base = int(idx) * TILE_WIDTH
+        for offset, leaf in enumerate(parse_entry_bundle(bytes(data))):
+            if start <= base + offset < end:
+                out.append(leaf)
+    return out
+
+
+def leaves_at(conn: Connection, leaves: Iterable[int]) -> dict[int, bytes]:
+    """Leaf bytes of the given leaves that exist, by leaf index (each bundle read once)."""
+    wanted: dict[int, list[int]] = {}
+    for leaf in leaves:
+        wanted.setdefault(leaf // TILE_WIDTH, []).append(leaf)
+    out: dict[int, bytes] = {}
+    ids = sorted(wanted)
+    for i in range(0, len(ids), 500):  # keep the IN list short
+        rows = conn.execute(
+            select(s.entry_bundles.c.idx, s.entry_bundles.c.data).where(
+                s.entry_bundles.c.idx.in_(ids[i : i + 500])
+            )
+        )
+        for idx, data in rows:
+            bundle = parse_entry_bundle(bytes(data))
+            for leaf in wanted[int(idx)]:
+                offset = leaf - int(idx) * TILE_WIDTH
+                if offset < len(bundle):
+                    out[leaf] = bundle[offset]
+    return out
+
+
+def append_leaves(conn: Connection, datas: Sequence[bytes]) -> int:
+    """Append leaves (entry bytes): their entry bundles and hash tiles.
+
+    Returns the first new leaf index. The caller writes whatever it indexes about the
+    leaves (:func:`index_entries`) in the same transaction.
+    """
     first = tree_size(conn)
     if not datas:
         return first
-    sha = hashlib.sha256
-    hashes = [sha(_LEAF_PREFIX + d).digest() for d in datas]
+    sha, prefix = hashlib.sha256, _LEAF_PREFIX
+    hashes = [sha(prefix + d).digest() for d in datas]
+    bundles = updated_entry_bundles(first, datas, _bundle_reader(conn))
+    partial = [(0, first // TILE_WIDTH)] if first % TILE_WIDTH else []
+    _replace_rows(conn, s.entry_bundles, partial,
+                  [{"idx": b.index, "width": b.width, "data": b.data} for b in bundles])
+    changed = updated_tiles(first, hashes, tile_reader(conn))
+    # Only the first tile of each level can exist already (the old partial one).
+    grown: dict[int, int] = {}
+    for t in changed:
+        grown.setdefault(t.level, t.index)
+    _replace_rows(conn, s.tiles, list(grown.items()),
+                  [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data}
+                   for t in changed])
+    return first
+
+
+def index_entries(
+    conn: Connection, first: int, entries: Sequence[Entry], record_ids: Sequence[str]
+) -> None:
+    """Write the ``entries`` rows (who submitted each leaf, and its record id)."""
     insert_rows(
         conn,
         s.entries,
@@ -67,37 +171,38 @@ def append_leaves(conn: Connection, datas: Sequence[bytes], entries: Sequence[En
             {
                 "leaf_index": first + i,
                 "kind": e.kind,
-                "data": d,
-                "leaf_hash": h,
                 "submitter": e.submitter,
                 "key_id": e.key_id,
                 "seq": e.seq,
                 "submitted_at": e.submitted_at,
-                "record_id": e.record_id,
+                "record_id": rid,
             }
-            for i, (d, h, e) in enumerate(zip(datas, hashes, entries, strict=True))
+            for i, (e, rid) in enumerate(zip(entries, record_ids, strict=True))
         ],
     )
-    changed = updated_tiles(first, hashes, tile_reader(conn))
-    # Only the first tile of each level can exist already (the old partial one).
-    grown: dict[int, int] = {}
-    for t in changed:
-        grown.setdefault(t.level, t.index)
-    conn.execute(
-        delete(s.tiles).where(
-            or_(
-                *[
-                    and_(s.tiles.c.level == level, s.tiles.c.idx == index)
-                    for level, index in grown.items()
-                ]
-            )
-        )
-    )
-    conn.execute(
-        insert(s.tiles),
-        [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data} for t in changed],
-    )
-    return first
+
+
+def _bundle_reader(conn: Connection) -> ReadEntryBundle:
+    def read(index: int, width: int) -> bytes:
+        data = read_bundle(conn, index)
+        if data is None:
+            raise LogError(f"entry bundle {index} of width {width} is missing from the store")
+        return data
+
+    return read
+
+
+def _replace_rows(
+    conn: Connection, table: Table, old: list[tuple[int, int]], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the rows that grow (``(level, idx)`` for tiles, ``(0, idx)`` for bundles)
+    and insert the new contents."""
+    if old:
+        if table is s.tiles:
+            _sql(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", old)
+        else:
+            _sql(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(ix,) for _, ix in old])
+    insert_rows(conn, table, rows)
 
 
 def root_hash(conn: Connection, size: int) -> bytes:

@@ -2,9 +2,14 @@
 
 Two kinds of table:
 
-* **The log and what it says** (``entries``, ``tiles``, ``checkpoints``,
-  ``cosignatures``): append-only. ``entries`` holds each leaf's bytes exactly as hashed,
-  so the tiles and checkpoints can always be recomputed from it.
+* **The log and what it says** (``entry_bundles``, ``tiles``, ``checkpoints``,
+  ``cosignatures``): append-only, stored as the log publishes itself (c2sp.org/
+  tlog-tiles). ``entry_bundles`` holds every leaf's bytes exactly as hashed, 256 to a
+  row, so the tiles and checkpoints can always be recomputed from it; a partial bundle
+  or tile is replaced by its wider self as the log grows, like a tile on a mirror.
+* **``entries``**: one row per leaf with who submitted it (submitter, key, sequence
+  number, time) and its record id, for the submission rules (a sequence number is used
+  once) and lookups. Written in the same transaction as the leaf; derived from it.
 * **Indexes over the log** (``measurements``, ``heads``, ``stations``,
   ``stakeholders``, ``keys``, ``imports``): derived, for fast queries. A measurement row
   exists if and only if its leaf is in ``entries`` (same transaction); ``heads`` points
@@ -43,8 +48,6 @@ entries = Table(
     metadata,
     Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", String(32), nullable=False),
-    Column("data", LargeBinary, nullable=False),  # the leaf's bytes as hashed (RFC 9162 §2.1.1)
-    Column("leaf_hash", LargeBinary(32), nullable=False),
     Column("submitter", String(64), nullable=False),
     Column("key_id", String(128), nullable=False),
     Column("seq", BigInteger, nullable=False),
@@ -143,6 +146,15 @@ keys = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("demo", Boolean, nullable=False, default=False),
     Column("leaf_index", BigInteger),
+)
+
+entry_bundles = Table(
+    "entry_bundles",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("width", Integer, nullable=False),
+    # c2sp.org/tlog-tiles entry bundle: uint16-BE length || leaf bytes, for each leaf
+    Column("data", LargeBinary, nullable=False),
 )
 
 tiles = Table(

@@ -20,6 +20,7 @@ from seawitness.model import Measurement, Station
 from seawitness.model.zones import zone_for
 from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
+from seawitness.store.log import leaves_at, leaves_range, tree_size
 
 
 def series_key(m: Measurement) -> str:
@@ -39,13 +40,13 @@ def measurement_row(m: Measurement) -> dict[str, Any]:
     return {
         "org": m.org,
         "station": m.station,
-        "medium": m.medium.value,
+        "medium": m.medium._value_,  # _value_: a plain attribute, .value is a descriptor
         "sampled_at": m.sampled_at,
         "nuclide": m.nuclide,
-        "detection": m.detection.value,
+        "detection": m.detection._value_,
         "value": m.value,
         "unit": m.unit,
-        "basis": m.basis.value,
+        "basis": m.basis._value_,
         "uncertainty": m.uncertainty,
         "coverage_factor": m.coverage_factor,
         "detection_limit": m.detection_limit,
@@ -54,7 +55,7 @@ def measurement_row(m: Measurement) -> dict[str, Any]:
         "species": m.species,
         "tissue": m.tissue,
         "sample_id": m.sample_id,
-        "analysis": m.analysis.value if m.analysis else None,
+        "analysis": m.analysis._value_ if m.analysis else None,
         "lab": m.lab,
         "source": m.source,
         "lat": m.lat,
@@ -274,33 +275,27 @@ class Store:
             return [_clean(r) for r in rows.mappings()]
 
     def entry(self, leaf_index: int) -> dict[str, Any] | None:
+        """A leaf's ``entries`` row with its bytes (``data``) and ``leaf_hash``."""
         with self.engine.connect() as c:
             r = (
                 c.execute(select(s.entries).where(s.entries.c.leaf_index == leaf_index))
                 .mappings()
                 .first()
             )
-            return dict(r) if r else None
+            if r is None:
+                return None
+            data = leaves_at(c, [leaf_index])[leaf_index]
+        return {**r, "data": data, "leaf_hash": hashlib.sha256(b"\x00" + data).digest()}
 
     def entries_range(self, start: int, end: int) -> list[bytes]:
         """Leaf data for indexes [start, end)."""
         with self.engine.connect() as c:
-            rows = c.execute(
-                select(s.entries.c.data)
-                .where(s.entries.c.leaf_index >= start, s.entries.c.leaf_index < end)
-                .order_by(s.entries.c.leaf_index)
-            )
-            return [bytes(r[0]) for r in rows]
+            return leaves_range(c, start, end)
 
     def entries_data(self, leaves: Sequence[int]) -> dict[int, bytes]:
         """Leaf data for the given leaf indexes."""
         with self.engine.connect() as c:
-            rows = c.execute(
-                select(s.entries.c.leaf_index, s.entries.c.data).where(
-                    s.entries.c.leaf_index.in_(list(leaves))
-                )
-            )
-            return {int(r[0]): bytes(r[1]) for r in rows}
+            return leaves_at(c, leaves)
 
     def counts_by(self, *columns: str, history: bool = False) -> list[dict[str, Any]]:
         """Current results counted by the given measurement columns."""
@@ -328,11 +323,10 @@ class Store:
 
     def tree_size(self, conn: Connection | None = None) -> int:
         """Number of leaves in the log (leaf indexes are 0..n-1 with no gaps)."""
-        stmt = select(func.coalesce(func.max(s.entries.c.leaf_index) + 1, 0))
         if conn is not None:
-            return int(conn.execute(stmt).scalar_one())
+            return tree_size(conn)
         with self.engine.connect() as c:
-            return int(c.execute(stmt).scalar_one())
+            return tree_size(c)
 
     def next_seqs(self, conn: Connection, submitters: Sequence[str]) -> dict[str, int]:
         """The next sequence number each submitter must use."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -390,24 +390,40 @@ def _read_tile_checked(read_tile: ReadTile, level: int, index: int, width: int) 
 # Entry bundles
 
 
-def encode_entry_bundle(entries: Iterable[bytes]) -> bytes:
+_LENGTH_PREFIX = [n.to_bytes(2, "big") for n in range(MAX_ENTRY_SIZE + 1)]
+
+
+def encode_entry_bundle(entries: Sequence[bytes]) -> bytes:
     """Encode up to 256 entries as ``uint16-BE length || entry`` records.
 
     Raises :class:`EntryTooLargeError` for an entry over 65535 bytes.
     """
-    parts = []
-    count = 0
-    for count, entry in enumerate(entries, start=1):
-        if len(entry) > MAX_ENTRY_SIZE:
-            raise EntryTooLargeError(
-                f"entry {count - 1} is {len(entry)} bytes; entry bundles hold at most "
-                f"{MAX_ENTRY_SIZE} bytes per entry"
-            )
-        parts.append(len(entry).to_bytes(2, "big"))
-        parts.append(entry)
-    if count > TILE_WIDTH:
-        raise TileError(f"an entry bundle holds at most {TILE_WIDTH} entries, got {count}")
+    if len(entries) > TILE_WIDTH:
+        raise TileError(f"an entry bundle holds at most {TILE_WIDTH} entries, got {len(entries)}")
+    lengths = list(map(len, entries))
+    if lengths and max(lengths) > MAX_ENTRY_SIZE:
+        i = next(i for i, n in enumerate(lengths) if n > MAX_ENTRY_SIZE)
+        raise EntryTooLargeError(
+            f"entry {i} is {lengths[i]} bytes; entry bundles hold at most "
+            f"{MAX_ENTRY_SIZE} bytes per entry"
+        )
+    parts: list[bytes] = [b""] * (2 * len(entries))
+    parts[0::2] = map(_LENGTH_PREFIX.__getitem__, lengths)
+    parts[1::2] = entries
     return b"".join(parts)
+
+
+def _bundle_prefix(data: bytes, count: int) -> bytes:
+    """The first ``count`` entries of an encoded bundle, still encoded (no re-encoding:
+    growing a partial bundle appends to its bytes)."""
+    offset = 0
+    for i in range(count):
+        if offset + 2 > len(data):
+            raise TileError(f"entry bundle should hold at least {count} entries, got {i}")
+        offset += 2 + int.from_bytes(data[offset : offset + 2], "big")
+    if offset > len(data):
+        raise TileError(f"entry bundle truncated in entry {count - 1}")
+    return data[:offset]
 
 
 def parse_entry_bundle(data: bytes, width: int | None = None) -> list[bytes]:
@@ -442,18 +458,17 @@ def updated_entry_bundles(
     _check_size(old_size)
     first_index, kept = divmod(old_size, TILE_WIDTH)
     entries = list(new_entries)
-    if kept:
-        previous = parse_entry_bundle(read_entry_bundle(first_index, kept))
-        if len(previous) < kept:
-            raise TileError(
-                f"entry bundle {first_index} should hold at least {kept} entries, "
-                f"got {len(previous)}"
-            )
-        entries = previous[:kept] + entries
     bundles = []
-    for start in range(0, len(entries), TILE_WIDTH):
-        chunk = entries[start : start + TILE_WIDTH]
-        index = first_index + start // TILE_WIDTH
+    start = 0
+    if kept:
+        prefix = _bundle_prefix(read_entry_bundle(first_index, kept), kept)
+        chunk = entries[: TILE_WIDTH - kept]
+        data = prefix + encode_entry_bundle(chunk)
+        bundles.append(EntryBundle(first_index, kept + len(chunk), data))
+        start, first_index = len(chunk), first_index + 1
+    for offset in range(start, len(entries), TILE_WIDTH):
+        chunk = entries[offset : offset + TILE_WIDTH]
+        index = first_index + (offset - start) // TILE_WIDTH
         bundles.append(EntryBundle(index, len(chunk), encode_entry_bundle(chunk)))
     return bundles
 
