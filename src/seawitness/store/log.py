@@ -45,18 +45,36 @@ class LogError(RuntimeError):
     """The persisted log is inconsistent or would become so."""
 
 
-def _sql(conn: Connection, sql: str, params: Any = ()) -> Any:
-    """Run ``sql`` (``?`` placeholders) through the driver. The append path runs a handful
-    of fixed one-row statements per batch, where building and caching SQLAlchemy
-    constructs cost more than the database does."""
+def _one(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """First row of ``sql`` (``?`` placeholders) on the transaction's own DB-API
+    connection, or None. The append path runs a handful of fixed one-row statements per
+    batch, where SQLAlchemy's statement handling costs more than the database does."""
+    cur = _cursor(conn, sql)
+    try:
+        cur[0].execute(cur[1], params)
+        return cur[0].fetchone()
+    finally:
+        cur[0].close()
+
+
+def _many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    """``executemany`` of ``sql`` (``?`` placeholders), as :func:`_one`."""
+    cur = _cursor(conn, sql)
+    try:
+        cur[0].executemany(cur[1], params)
+    finally:
+        cur[0].close()
+
+
+def _cursor(conn: Connection, sql: str) -> tuple[Any, str]:
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    return conn.exec_driver_sql(sql, params)
+    return conn.connection.driver_connection.cursor(), sql  # type: ignore[union-attr]
 
 
 def tree_size(conn: Connection) -> int:
     """Number of leaves: read off the last entry bundle (one primary-key lookup)."""
-    row = _sql(conn, "SELECT idx, width FROM entry_bundles ORDER BY idx DESC LIMIT 1").first()
+    row = _one(conn, "SELECT idx, width FROM entry_bundles ORDER BY idx DESC LIMIT 1")
     return 0 if row is None else int(row[0]) * TILE_WIDTH + int(row[1])
 
 
@@ -64,8 +82,8 @@ def tile_reader(conn: Connection) -> ReadTile:
     """``read_tile`` over the ``tiles`` table (which keeps each tile at its widest)."""
 
     def read(level: int, index: int, width: int) -> bytes:
-        data = _sql(conn, "SELECT data FROM tiles WHERE level = ? AND idx = ?",
-                    (level, index)).scalar_one_or_none()
+        row = _one(conn, "SELECT data FROM tiles WHERE level = ? AND idx = ?", (level, index))
+        data = None if row is None else row[0]
         if data is None or len(data) < 32 * width:
             raise LogError(f"tile {level}/{index} of width {width} is missing from the store")
         return bytes(data)
@@ -75,9 +93,8 @@ def tile_reader(conn: Connection) -> ReadTile:
 
 def read_bundle(conn: Connection, index: int) -> bytes | None:
     """Entry bundle ``index`` at its widest, or None."""
-    data = _sql(conn, "SELECT data FROM entry_bundles WHERE idx = ?",
-                (index,)).scalar_one_or_none()
-    return None if data is None else bytes(data)
+    row = _one(conn, "SELECT data FROM entry_bundles WHERE idx = ?", (index,))
+    return None if row is None else bytes(row[0])
 
 
 def bundle_at_width(conn: Connection, index: int, width: int) -> bytes | None:
@@ -199,9 +216,9 @@ def _replace_rows(
     and insert the new contents."""
     if old:
         if table is s.tiles:
-            _sql(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", old)
+            _many(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", old)
         else:
-            _sql(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(ix,) for _, ix in old])
+            _many(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(ix,) for _, ix in old])
     insert_rows(conn, table, rows)
 
 
