@@ -173,3 +173,28 @@ def test_fast_canonical_bytes_equal_rfc8785_reference() -> None:
         )
         assert m.canonical() == rfc8785.dumps(m.to_dict())
         assert Measurement.from_dict(m.to_dict()) == m
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"schema": "seawitness/measurement/v1", "value": 0.5, "station": "T-0"},
+        # a record quoting the very markers the parser cuts at, in keys and values
+        {"note": ',"record":{"a":1},"schema":"seawitness/entry/v1","seq":3',
+         ',"schema":"seawitness/entry/v1","seq":': [1, 2.5, None, "é\u2028"],
+         "nested": {"record": {"schema": "x"}, "z": -0.0, "big": 1e21}},
+        {},
+    ],
+)
+def test_entry_record_bytes_read_back_from_the_leaf(record: dict) -> None:
+    """A parsed entry's record bytes are the record's RFC 8785 encoding, whatever the
+    record holds (they are cut out of the canonical leaf rather than encoded again)."""
+    import rfc8785
+
+    from seawitness.model.entry import Entry
+
+    e = Entry("stakeholder", rfc8785.dumps(record), 'sub"mitter', "k,\"record\":+00",
+              7, datetime(2026, 1, 1, tzinfo=UTC), b"\1" * 64)
+    back = Entry.from_bytes(e.to_bytes())
+    assert back.record_bytes == rfc8785.dumps(record)
+    assert back == e

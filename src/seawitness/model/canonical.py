@@ -14,6 +14,7 @@ from typing import Any
 import rfc8785
 
 _MAX_SAFE = 2**53
+_JSON_TYPES = (bool, str, int, float, dict, list)  # bool first: it is an int subclass
 
 
 def _fast_form(obj: Any) -> Any:
@@ -27,32 +28,39 @@ def _fast_form(obj: Any) -> Any:
     Number.prototype.toString does (RFC 8785 §3.2.2.3). Anything else falls back to the
     reference implementation.
     """
-    if isinstance(obj, dict):
+    kind: type | None = type(obj)  # compared by identity, most frequent first: per record
+    if kind not in _JSON_TYPES:  # a subclass (a StrEnum member...): as its JSON type
+        kind = next((b for b in _JSON_TYPES if isinstance(obj, b)), None)
+    if kind is str or kind is bool:
+        return obj
+    if kind is dict:
         out = {}
         for k, v in obj.items():
-            if not isinstance(k, str) or not k.isascii():
+            if type(k) is not str or not k.isascii():
                 return None
             fv = _fast_form(v)
             if fv is None and v is not None:
                 return None
             out[k] = fv
         return out
-    if isinstance(obj, float):
+    if kind is int:
+        return obj if abs(obj) < _MAX_SAFE else None
+    if kind is float:
         if obj != obj or obj in (float("inf"), float("-inf")):
             return None
         if obj.is_integer():
             return int(obj) if abs(obj) < _MAX_SAFE else None
         return obj if "e" not in repr(obj) else None
-    if isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, int):
-        return obj if abs(obj) < _MAX_SAFE else None
-    if isinstance(obj, list):
+    if kind is list:
         items = [_fast_form(v) for v in obj]
         if any(f is None and v is not None for f, v in zip(items, obj, strict=True)):
             return None
         return items
     return None
+
+
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                         allow_nan=False)
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -65,9 +73,7 @@ def canonical_bytes(obj: Any) -> bytes:
     """
     fast = _fast_form(obj)
     if fast is not None:
-        return json.dumps(
-            fast, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
+        return _JSON.encode(fast).encode("utf-8")
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError) as exc:

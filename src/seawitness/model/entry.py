@@ -52,6 +52,27 @@ def _iso(t: datetime) -> str:
     )
 
 
+_RECORD_START = b',"record":'
+_RECORD_END = b',"schema":"' + ENTRY_SCHEMA.encode() + b'","seq":'
+
+
+def _record_bytes(data: bytes, record: Any) -> bytes:
+    """The record's canonical bytes, cut out of a canonical entry.
+
+    JCS is compositional: in canonical bytes, every member's value is the canonical
+    encoding of that value, so the record need not be encoded again. The record is
+    the value after the first ``,"record":`` (only ``key_id`` and ``kind`` come before
+    it, and a string cannot hold an unescaped quote) and before the last
+    ``,"schema":"seawitness/entry/v1","seq":`` (the record may have a ``schema`` of its
+    own; nothing after it can hold that text).
+    """
+    start = data.find(_RECORD_START)
+    end = data.rfind(_RECORD_END)
+    if start < 0 or end < start:
+        return canonical_bytes(record)
+    return data[start + len(_RECORD_START) : end]
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A signed log entry. ``record_bytes`` are the canonical bytes of the record."""
@@ -185,7 +206,7 @@ class Entry:
             raise EntryError("seq must be a non-negative integer")
         return cls(
             kind=obj["kind"],
-            record_bytes=canonical_bytes(obj["record"]),
+            record_bytes=_record_bytes(data, obj["record"]),
             submitter=obj["submitter"],
             key_id=obj["key_id"],
             seq=obj["seq"],
