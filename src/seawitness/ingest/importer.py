@@ -115,7 +115,8 @@ def import_results(
         _short_gil_turns(),
     ):
         results = list(results)
-        heads: dict[str, Any] = _heads_for(store, conn, results)
+        series = [[series_key(m) for m in r.measurements] for r in results]
+        heads: dict[str, Any] = _heads_for(store, conn, series)
         seqs: dict[str, int] = {}
         waiting: _Signing | None = None
 
@@ -154,8 +155,7 @@ def import_results(
                 on_file(w.result)
 
         try:
-            for result in results:
-                keys = [series_key(m) for m in result.measurements]
+            for result, keys in zip(results, series, strict=True):
                 if waiting is not None and waiting.series.intersection(keys):
                     write(waiting)  # this file revises a result of the one still in flight
                     waiting = None
@@ -237,13 +237,14 @@ def _sign_chunk(work: list[tuple[KeyPair, bytes]]) -> list[bytes]:
     return [key.sign(message) for key, message in work]
 
 
-def _heads_for(store: Store, conn: Connection, results: list[ReadResult]) -> dict[str, Any]:
-    """The stored heads the import can touch: all of them for a large import, else only
-    those of its own series (cheap for one file into a large store)."""
-    n = sum(len(r.measurements) for r in results)
+def _heads_for(store: Store, conn: Connection, series: list[list[str]]) -> dict[str, Any]:
+    """The stored heads the import can touch (``series``: each file's series keys): all
+    of them for a large import, else only those of its own series (cheap for one file
+    into a large store)."""
+    n = sum(map(len, series))
     if n > 20_000 or store.tree_size(conn) < 4 * n:
         return dict(store.heads(conn))
-    return dict(store.heads(conn, [series_key(m) for r in results for m in r.measurements]))
+    return dict(store.heads(conn, [key for keys in series for key in keys]))
 
 
 @dataclass

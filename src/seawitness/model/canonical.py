@@ -59,8 +59,9 @@ def _fast_form(obj: Any) -> Any:
     return None
 
 
-_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                         allow_nan=False)
+FAST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                             allow_nan=False)
+"""``json.dumps`` as the fast path uses it, built once (``dumps`` builds one per call)."""
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -73,7 +74,7 @@ def canonical_bytes(obj: Any) -> bytes:
     """
     fast = _fast_form(obj)
     if fast is not None:
-        return _JSON.encode(fast).encode("utf-8")
+        return FAST_JSON.encode(fast).encode("utf-8")
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError) as exc:

@@ -22,7 +22,6 @@ lab reported is kept so the original statement can be reconstructed.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from seawitness.model.canonical import canonical_bytes, record_id
+from seawitness.model.canonical import FAST_JSON, canonical_bytes, record_id
 from seawitness.model.nuclides import normalize_nuclide
 
 MEASUREMENT_SCHEMA = "seawitness/measurement/v1"
@@ -333,7 +332,7 @@ class Measurement:
         :func:`seawitness.model.canonical._fast_form`).
         """
         d, fast = self._json_dict()
-        return _JSON.encode(d).encode("utf-8") if fast else canonical_bytes(d)
+        return FAST_JSON.encode(d).encode("utf-8") if fast else canonical_bytes(d)
 
     @property
     def id(self) -> str:
@@ -359,9 +358,6 @@ _FIELD_KINDS: tuple[tuple[str, object], ...] = tuple(
      else _PLAIN)
     for name in _MEASUREMENT_FIELDS
 )
-_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                         allow_nan=False)
-"""``json.dumps`` with these settings, built once (``dumps`` builds an encoder per call)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 
 from seawitness.keyring import KeyPair
 from seawitness.model.entry import Entry
@@ -32,7 +32,7 @@ from seawitness.tlog.tiles import (
     ReadEntryBundle,
     ReadTile,
     TileHashReader,
-    encode_entry_bundle,
+    entry_bundle_prefix,
     parse_entry_bundle,
     updated_entry_bundles,
     updated_tiles,
@@ -49,24 +49,25 @@ def _one(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """First row of ``sql`` (``?`` placeholders) on the transaction's own DB-API
     connection, or None. The append path runs a handful of fixed one-row statements per
     batch, where SQLAlchemy's statement handling costs more than the database does."""
-    cur = _cursor(conn, sql)
+    cur, sql = _cursor(conn, sql)
     try:
-        cur[0].execute(cur[1], params)
-        return cur[0].fetchone()
+        cur.execute(sql, params)
+        return cur.fetchone()
     finally:
-        cur[0].close()
+        cur.close()
 
 
 def _many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
     """``executemany`` of ``sql`` (``?`` placeholders), as :func:`_one`."""
-    cur = _cursor(conn, sql)
+    cur, sql = _cursor(conn, sql)
     try:
-        cur[0].executemany(cur[1], params)
+        cur.executemany(sql, params)
     finally:
-        cur[0].close()
+        cur.close()
 
 
 def _cursor(conn: Connection, sql: str) -> tuple[Any, str]:
+    """A DB-API cursor of ``conn`` and ``sql`` in the driver's placeholder style."""
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     return conn.connection.driver_connection.cursor(), sql  # type: ignore[union-attr]
@@ -106,8 +107,7 @@ def bundle_at_width(conn: Connection, index: int, width: int) -> bytes | None:
     ).first()
     if row is None or row[0] < width:
         return None
-    data = bytes(row[1])
-    return data if row[0] == width else encode_entry_bundle(parse_entry_bundle(data)[:width])
+    return entry_bundle_prefix(bytes(row[1]), width)
 
 
 def leaves_range(conn: Connection, start: int, end: int) -> list[bytes]:
@@ -163,17 +163,20 @@ def append_leaves(conn: Connection, datas: Sequence[bytes]) -> int:
     sha, prefix = hashlib.sha256, _LEAF_PREFIX
     hashes = [sha(prefix + d).digest() for d in datas]
     bundles = updated_entry_bundles(first, datas, _bundle_reader(conn))
-    partial = [(0, first // TILE_WIDTH)] if first % TILE_WIDTH else []
-    _replace_rows(conn, s.entry_bundles, partial,
-                  [{"idx": b.index, "width": b.width, "data": b.data} for b in bundles])
+    # A partial bundle or tile is replaced by its wider self.
+    if first % TILE_WIDTH:
+        _many(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(first // TILE_WIDTH,)])
+    insert_rows(conn, s.entry_bundles,
+                [{"idx": b.index, "width": b.width, "data": b.data} for b in bundles])
     changed = updated_tiles(first, hashes, tile_reader(conn))
     # Only the first tile of each level can exist already (the old partial one).
     grown: dict[int, int] = {}
     for t in changed:
         grown.setdefault(t.level, t.index)
-    _replace_rows(conn, s.tiles, list(grown.items()),
-                  [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data}
-                   for t in changed])
+    _many(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", list(grown.items()))
+    insert_rows(conn, s.tiles,
+                [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data}
+                 for t in changed])
     return first
 
 
@@ -207,19 +210,6 @@ def _bundle_reader(conn: Connection) -> ReadEntryBundle:
         return data
 
     return read
-
-
-def _replace_rows(
-    conn: Connection, table: Table, old: list[tuple[int, int]], rows: list[dict[str, Any]]
-) -> None:
-    """Delete the rows that grow (``(level, idx)`` for tiles, ``(0, idx)`` for bundles)
-    and insert the new contents."""
-    if old:
-        if table is s.tiles:
-            _many(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", old)
-        else:
-            _many(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(ix,) for _, ix in old])
-    insert_rows(conn, table, rows)
 
 
 def root_hash(conn: Connection, size: int) -> bytes:

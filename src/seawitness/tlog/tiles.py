@@ -286,21 +286,17 @@ def _perfect_root(hashes: bytes) -> bytes:
 
     ``len(hashes) // 32`` must be a power of two.
     """
-    sha, prefix = _sha256, _NODE_PREFIX
-    while len(hashes) > HASH_SIZE:
-        hashes = b"".join(
-            [sha(prefix + hashes[i : i + 64]).digest() for i in range(0, len(hashes), 64)]
-        )
-    return hashes
+    return _perfect_root_of_list(
+        [hashes[i : i + HASH_SIZE] for i in range(0, len(hashes), HASH_SIZE)]
+    )
 
 
 def _perfect_root_of_list(hashes: list[bytes]) -> bytes:
     """Root of a perfect subtree given its bottom row as a list of 32-byte hashes.
 
-    The same as :func:`_perfect_root`, for the append path, where the hashes arrive as a
-    list: pairing list items costs one allocation per node less than slicing a row of
-    bytes, which matters because hashing the ~1 interior node per leaf is half the work
-    of an append.
+    Pairing list items costs one allocation per node less than slicing a row of bytes,
+    which matters because hashing the ~1 interior node per leaf is half the work of an
+    append.
     """
     sha, prefix = _sha256, _NODE_PREFIX
     while len(hashes) > 1:
@@ -413,9 +409,9 @@ def encode_entry_bundle(entries: Sequence[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _bundle_prefix(data: bytes, count: int) -> bytes:
-    """The first ``count`` entries of an encoded bundle, still encoded (no re-encoding:
-    growing a partial bundle appends to its bytes)."""
+def entry_bundle_prefix(data: bytes, count: int) -> bytes:
+    """The first ``count`` entries of an encoded bundle, still encoded: the bundle a
+    mirror serves at width ``count``, and the start of a partial bundle that grows."""
     offset = 0
     for i in range(count):
         if offset + 2 > len(data):
@@ -461,7 +457,7 @@ def updated_entry_bundles(
     bundles = []
     start = 0
     if kept:
-        prefix = _bundle_prefix(read_entry_bundle(first_index, kept), kept)
+        prefix = entry_bundle_prefix(read_entry_bundle(first_index, kept), kept)
         chunk = entries[: TILE_WIDTH - kept]
         data = prefix + encode_entry_bundle(chunk)
         bundles.append(EntryBundle(first_index, kept + len(chunk), data))
