@@ -47,8 +47,10 @@ def main() -> None:
         warnings.simplefilter("ignore")
         rules = [load_rules(n) for n in ("jp-tepco-sea", "jp-mhlw", "cn-gb14882", "codex")]
     t_lim, evs = timed(lambda: evaluate_all(ms, rules))
-    print(f"limits: {t_lim:.2f} s for {len(evs):,} evaluations "
-          f"({len(ms) / t_lim:,.0f} results/s); {summarize(evs)}")  # type: ignore[arg-type]
+    print(
+        f"limits: {t_lim:.2f} s for {len(evs):,} evaluations "
+        f"({len(ms) / t_lim:,.0f} results/s); {summarize(evs)}"
+    )  # type: ignore[arg-type]
 
     groups: dict[tuple[str, str], list] = defaultdict(list)  # type: ignore[type-arg]
     for m in ms:
@@ -61,8 +63,9 @@ def main() -> None:
             if len(g) < 5:
                 continue
             try:
-                censored.kaplan_meier([m.value for m in g],
-                                      [m.detection == Detection.BELOW_LIMIT for m in g])
+                censored.kaplan_meier(
+                    [m.value for m in g], [m.detection == Detection.BELOW_LIMIT for m in g]
+                )
                 done += 1
             except censored.CensoredDataError:
                 pass
@@ -75,8 +78,12 @@ def main() -> None:
     for g in groups.values():
         det = sorted((m.sampled_at, m.value) for m in g if m.detection == Detection.DETECTED)
         if len(det) >= 10:
-            series.append((trends.to_decimal_years([t for t, _ in det]),
-                           np.array([v for _, v in det], dtype=float)))
+            series.append(
+                (
+                    trends.to_decimal_years([t for t, _ in det]),
+                    np.array([v for _, v in det], dtype=float),
+                )
+            )
     t_ours, _ = timed(lambda: [trends.mann_kendall(v, t) for t, v in series])
     t_pmk, _ = timed(lambda: [pymannkendall.original_test(v) for _, v in series])
     n_pts = sum(len(v) for _, v in series)

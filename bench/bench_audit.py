@@ -54,8 +54,10 @@ def main() -> None:
 
         # the bound: verify every entry's signature, one core, nothing else
         with inst.store.engine.connect() as c:
-            keys = {r.key_id: Ed25519PublicKey.from_public_bytes(bytes(r.public_key))
-                    for r in c.execute(s.keys.select())}
+            keys = {
+                r.key_id: Ed25519PublicKey.from_public_bytes(bytes(r.public_key))
+                for r in c.execute(s.keys.select())
+            }
             datas = leaves_range(c, 0, inst.store.tree_size(c))
         entries = [Entry.from_bytes(x) for x in datas]
         from seawitness.ingest.submit import admin_anchor
@@ -74,12 +76,15 @@ def main() -> None:
             rates = []
             for _ in range(3):
                 t = time.perf_counter()
-                audit(root / "mirror", trust_log_key=log_vkey, admin_vkey=admin_vkey,
-                      workers=workers)
+                audit(
+                    root / "mirror", trust_log_key=log_vkey, admin_vkey=admin_vkey, workers=workers
+                )
                 rates.append(n / (time.perf_counter() - t))
             r = statistics.median(rates)
-            print(f"audit, {workers} worker(s): {r:,.0f} records/s = {r / bound:.2f} x the "
-                  f"1-core bound, {r / (bound * cores):.2f} x the {cores}-core bound")
+            print(
+                f"audit, {workers} worker(s): {r:,.0f} records/s = {r / bound:.2f} x the "
+                f"1-core bound, {r / (bound * cores):.2f} x the {cores}-core bound"
+            )
         inst.store.close()
 
 

@@ -123,8 +123,11 @@ def written_rows(inst: Instance, first_leaf: int) -> dict[str, tuple[list[str], 
     with inst.store.engine.connect() as c:
         for t in TABLES:
             cols = [col.name for col in t.columns]
-            where = (t.c.idx >= first_leaf // TILE_WIDTH if t is s.entry_bundles
-                     else t.c.leaf_index >= first_leaf)
+            where = (
+                t.c.idx >= first_leaf // TILE_WIDTH
+                if t is s.entry_bundles
+                else t.c.leaf_index >= first_leaf
+            )
             rows = [tuple(r) for r in c.execute(select(t).where(where))]
             out[t.name] = (cols, rows)
     return out

@@ -120,8 +120,11 @@ def bench_append(n: int, repeats: int) -> dict[str, float]:
         return n, seconds
 
     rates = interleaved_rates({"bare SHA-256": bare, "ours (pure)": pure}, 5 * repeats)
-    rates.update(interleaved_rates({"ours (SQLite)": ours_sqlite,
-                                    "pymerkle SqliteTree": pymerkle_sqlite}, repeats))
+    rates.update(
+        interleaved_rates(
+            {"ours (SQLite)": ours_sqlite, "pymerkle SqliteTree": pymerkle_sqlite}, repeats
+        )
+    )
     return rates
 
 
@@ -169,25 +172,44 @@ def bench_signed_ingest(n: int, repeats: int) -> dict[str, float]:
 
     key, _ = keyring.generate("BENCH")
     base = datetime(2024, 1, 1, tzinfo=UTC)
-    records = [Measurement(org="BENCH", station=f"S-{i % 50}", medium=Medium.SEAWATER,
-                           sampled_at=base + timedelta(hours=i), nuclide="H-3",
-                           detection=Detection.DETECTED, value=0.1 + (i % 97) / 100,
-                           unit="Bq/L", basis=Basis.WATER, uncertainty=0.02)
-               for i in range(n)]
+    records = [
+        Measurement(
+            org="BENCH",
+            station=f"S-{i % 50}",
+            medium=Medium.SEAWATER,
+            sampled_at=base + timedelta(hours=i),
+            nuclide="H-3",
+            detection=Detection.DETECTED,
+            value=0.1 + (i % 97) / 100,
+            unit="Bq/L",
+            basis=Basis.WATER,
+            uncertainty=0.02,
+        )
+        for i in range(n)
+    ]
 
     def signed(start: int = 0) -> list[Entry]:
         out = []
         for i, m in enumerate(records):
-            e = Entry("measurement", m.canonical(), "BENCH", key.key_id, start + i,
-                      datetime.now(UTC))
-            out.append(Entry(e.kind, e.record_bytes, e.submitter, e.key_id, e.seq,
-                             e.submitted_at, key.sign(e.signed_message())))
+            e = Entry(
+                "measurement", m.canonical(), "BENCH", key.key_id, start + i, datetime.now(UTC)
+            )
+            out.append(
+                Entry(
+                    e.kind,
+                    e.record_bytes,
+                    e.submitter,
+                    e.key_id,
+                    e.seq,
+                    e.submitted_at,
+                    key.sign(e.signed_message()),
+                )
+            )
         return out
 
     entries = signed()
     messages = [(e.signed_message(), e.signature) for e in entries]
-    pub = Ed25519PrivateKey.from_private_bytes(
-        key.signer._key.private_bytes_raw()).public_key()
+    pub = Ed25519PrivateKey.from_private_bytes(key.signer._key.private_bytes_raw()).public_key()
 
     def bare_verify() -> int:
         for msg, sig in messages:
@@ -200,17 +222,25 @@ def bench_signed_ingest(n: int, repeats: int) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as d:
             inst = Instance.create(Path(d) / "i", origin="bench.local/log")
             with inst.store.transaction() as conn:
-                inst.register(conn, "BENCH", "bench", None, "lab", key,
-                              valid_from=datetime(2000, 1, 1, tzinfo=UTC))
+                inst.register(
+                    conn,
+                    "BENCH",
+                    "bench",
+                    None,
+                    "lab",
+                    key,
+                    valid_from=datetime(2000, 1, 1, tzinfo=UTC),
+                )
             t = time.perf_counter()
             with inst.store.transaction() as conn:
                 submit(inst.store, conn, entries)
                 inst.checkpoint(conn)
             rates.append(n / (time.perf_counter() - t))
             inst.store.close()
-    return {"bare Ed25519 verify (1 core)": median_rate(bare_verify, repeats),
-            "ours signed ingest (SQLite)": statistics.median(rates)}
-
+    return {
+        "bare Ed25519 verify (1 core)": median_rate(bare_verify, repeats),
+        "ours signed ingest (SQLite)": statistics.median(rates),
+    }
 
 
 def report(title: str, rates: dict[str, float], base: str, unit: str) -> None:
@@ -229,22 +259,29 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; medians of {repeats}")
     a = bench_append(n_append, repeats)
     report(f"Log append, {n_append:,} leaves of 100 bytes", a, "bare SHA-256", "leaves/s")
-    print(f"  -> ours (SQLite) / pymerkle SqliteTree = "
-          f"{a['ours (SQLite)'] / a['pymerkle SqliteTree']:.2f} (target >= 2)")
-    print(f"  -> ours (pure) / bare SHA-256 = {a['ours (pure)'] / a['bare SHA-256']:.2f} "
-          "(target >= 0.40)")
+    print(
+        f"  -> ours (SQLite) / pymerkle SqliteTree = "
+        f"{a['ours (SQLite)'] / a['pymerkle SqliteTree']:.2f} (target >= 2)"
+    )
+    print(
+        f"  -> ours (pure) / bare SHA-256 = {a['ours (pure)'] / a['bare SHA-256']:.2f} "
+        "(target >= 0.40)"
+    )
     with tempfile.TemporaryDirectory() as d:
         p = bench_proofs(n_tree, 4000, Path(d))
     report(f"Inclusion proofs at {n_tree:,} leaves", p, "pymerkle SqliteTree", "proofs/s")
-    print(f"  -> ours / pymerkle = {p['ours (tiles in SQLite)'] / p['pymerkle SqliteTree']:.1f}"
-          " (target >= 40)")
+    print(
+        f"  -> ours / pymerkle = {p['ours (tiles in SQLite)'] / p['pymerkle SqliteTree']:.1f}"
+        " (target >= 40)"
+    )
     n_ingest = 5_000 if args.quick else 20_000
     s = bench_signed_ingest(n_ingest, repeats)
-    report(f"Signed ingest, {n_ingest:,} records", s, "bare Ed25519 verify (1 core)",
-           "records/s")
-    print(f"  -> ours / bare verify = "
-          f"{s['ours signed ingest (SQLite)'] / s['bare Ed25519 verify (1 core)']:.2f}"
-          " (target >= 0.50)")
+    report(f"Signed ingest, {n_ingest:,} records", s, "bare Ed25519 verify (1 core)", "records/s")
+    print(
+        f"  -> ours / bare verify = "
+        f"{s['ours signed ingest (SQLite)'] / s['bare Ed25519 verify (1 core)']:.2f}"
+        " (target >= 0.50)"
+    )
 
 
 if __name__ == "__main__":

@@ -160,14 +160,25 @@ def test_fast_canonical_bytes_equal_rfc8785_reference() -> None:
 
     rng = random.Random(5)
     for i in range(3000):
-        v = rng.choice([rng.random() * 10 ** rng.randint(-9, 22), float(rng.randint(0, 10**6)),
-                        rng.expovariate(3), float(2 ** rng.randint(50, 70))])
+        v = rng.choice(
+            [
+                rng.random() * 10 ** rng.randint(-9, 22),
+                float(rng.randint(0, 10**6)),
+                rng.expovariate(3),
+                float(2 ** rng.randint(50, 70)),
+            ]
+        )
         m = Measurement(
-            org="TEPCO", station=rng.choice(["T-1", "表層", 'E-S"3', "a\\b"]),
+            org="TEPCO",
+            station=rng.choice(["T-1", "表層", 'E-S"3', "a\\b"]),
             medium=Medium.SEAWATER,
             sampled_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 10**8)),
-            nuclide="H-3", detection=Detection.DETECTED, value=v, unit="Bq/L",
-            basis=Basis.WATER, uncertainty=v / 10,
+            nuclide="H-3",
+            detection=Detection.DETECTED,
+            value=v,
+            unit="Bq/L",
+            basis=Basis.WATER,
+            uncertainty=v / 10,
             extra={"note": "ä\u2028x\t", "k": str(i)} if i % 2 else {},
             replicate=rng.randint(0, 2),
         )
@@ -180,9 +191,11 @@ def test_fast_canonical_bytes_equal_rfc8785_reference() -> None:
     [
         {"schema": "seawitness/measurement/v1", "value": 0.5, "station": "T-0"},
         # a record quoting the very markers the parser cuts at, in keys and values
-        {"note": ',"record":{"a":1},"schema":"seawitness/entry/v1","seq":3',
-         ',"schema":"seawitness/entry/v1","seq":': [1, 2.5, None, "é\u2028"],
-         "nested": {"record": {"schema": "x"}, "z": -0.0, "big": 1e21}},
+        {
+            "note": ',"record":{"a":1},"schema":"seawitness/entry/v1","seq":3',
+            ',"schema":"seawitness/entry/v1","seq":': [1, 2.5, None, "é\u2028"],
+            "nested": {"record": {"schema": "x"}, "z": -0.0, "big": 1e21},
+        },
         {},
     ],
 )
@@ -193,8 +206,15 @@ def test_entry_record_bytes_read_back_from_the_leaf(record: dict) -> None:
 
     from seawitness.model.entry import Entry
 
-    e = Entry("stakeholder", rfc8785.dumps(record), 'sub"mitter', "k,\"record\":+00",
-              7, datetime(2026, 1, 1, tzinfo=UTC), b"\1" * 64)
+    e = Entry(
+        "stakeholder",
+        rfc8785.dumps(record),
+        'sub"mitter',
+        'k,"record":+00',
+        7,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        b"\1" * 64,
+    )
     back = Entry.from_bytes(e.to_bytes())
     assert back.record_bytes == rfc8785.dumps(record)
     assert back == e

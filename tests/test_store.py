@@ -243,17 +243,21 @@ def test_a_file_revising_the_one_before_it_in_the_same_import(db_url: str, tmp_p
     assert (cur["value"], cur["version"]) == (0.41, 2)
     assert check(together.store) == []
     # the same log as importing the files one at a time (up to submission times)
-    apart = Instance.create(tmp_path / "two", db_url=f"{tmp_path}/two.db",
-                            origin="test.local/a")
+    apart = Instance.create(tmp_path / "two", db_url=f"{tmp_path}/two.db", origin="test.local/a")
     for path in [original, rev, *small_orbs_paths()[1:]]:
         load_files(apart, [path])
+
     def records(inst: Instance) -> list[tuple]:
         with inst.store.engine.connect() as c:
-            rows = c.execute(select(s.entries.c.kind, s.entries.c.submitter, s.entries.c.seq,
-                                    s.entries.c.record_id)
-                             .where(s.entries.c.kind.in_(["measurement", "correction"]))
-                             .order_by(s.entries.c.leaf_index)).all()
+            rows = c.execute(
+                select(
+                    s.entries.c.kind, s.entries.c.submitter, s.entries.c.seq, s.entries.c.record_id
+                )
+                .where(s.entries.c.kind.in_(["measurement", "correction"]))
+                .order_by(s.entries.c.leaf_index)
+            ).all()
         return [tuple(r) for r in rows]
+
     assert records(together) == records(apart)
     together.store.close()
     apart.store.close()

@@ -68,13 +68,16 @@ def test_appends_across_bundle_boundaries(engine: Engine):
             assert root_hash(conn, size) == pymerkle_root(leaves)
     with engine.connect() as conn:
         rows = conn.execute(select(s.entry_bundles).order_by(s.entry_bundles.c.idx)).all()
-        tile0 = dict(conn.execute(select(s.tiles.c.idx, s.tiles.c.data)
-                                  .where(s.tiles.c.level == 0)).all())
+        tile0 = dict(
+            conn.execute(select(s.tiles.c.idx, s.tiles.c.data).where(s.tiles.c.level == 0)).all()
+        )
     assert [(r.idx, r.width) for r in rows] == [(0, 256), (1, 256), (2, 256), (3, 62)]
     for r in rows:
         assert bytes(r.data) == by_hand(leaves[r.idx * 256 : r.idx * 256 + r.width])
-        want = b"".join(hashlib.sha256(b"\x00" + x).digest()
-                        for x in leaves[r.idx * 256 : r.idx * 256 + r.width])
+        want = b"".join(
+            hashlib.sha256(b"\x00" + x).digest()
+            for x in leaves[r.idx * 256 : r.idx * 256 + r.width]
+        )
         assert bytes(tile0[r.idx]) == want
 
 
@@ -92,25 +95,31 @@ def test_a_partial_bundle_is_served_at_any_width_it_covers(engine: Engine):
 def test_integrity_check_finds_a_changed_leaf_and_a_missing_index_row(instance: Instance):
     assert check(instance.store) == []
     with instance.store.engine.begin() as conn:
-        data = bytearray(conn.execute(select(s.entry_bundles.c.data)
-                                      .where(s.entry_bundles.c.idx == 0)).scalar_one())
+        data = bytearray(
+            conn.execute(
+                select(s.entry_bundles.c.data).where(s.entry_bundles.c.idx == 0)
+            ).scalar_one()
+        )
         data[-3] ^= 1
-        conn.execute(update(s.entry_bundles).where(s.entry_bundles.c.idx == 0)
-                     .values(data=bytes(data)))
+        conn.execute(
+            update(s.entry_bundles).where(s.entry_bundles.c.idx == 0).values(data=bytes(data))
+        )
     problems = check(instance.store)
     assert any("tile/0/000" in p and "does not match" in p for p in problems), problems
     assert any("checkpoint's root does not match" in p for p in problems), problems
     with instance.store.engine.begin() as conn:
         data[-3] ^= 1
-        conn.execute(update(s.entry_bundles).where(s.entry_bundles.c.idx == 0)
-                     .values(data=bytes(data)))
+        conn.execute(
+            update(s.entry_bundles).where(s.entry_bundles.c.idx == 0).values(data=bytes(data))
+        )
         last = instance.store.tree_size(conn) - 1
         conn.execute(s.heads.delete().where(s.heads.c.leaf_index == last))
         conn.execute(s.measurements.delete().where(s.measurements.c.leaf_index == last))
         conn.execute(s.entries.delete().where(s.entries.c.leaf_index == last))
     problems = check(instance.store)
-    assert any(f"entries rows (last leaf {last - 1}) for {last + 1} leaves" in p
-               for p in problems), problems
+    assert any(
+        f"entries rows (last leaf {last - 1}) for {last + 1} leaves" in p for p in problems
+    ), problems
 
 
 def test_migration_moves_leaves_into_bundles(db_url: str):
@@ -126,11 +135,15 @@ def test_migration_moves_leaves_into_bundles(db_url: str):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with eng.begin() as conn:
         conn.execute(
-            text("INSERT INTO entries (leaf_index, kind, data, leaf_hash, submitter, key_id, "
-                 "seq, submitted_at, record_id) VALUES (:i, 'stakeholder', :d, :h, 'admin', "
-                 "'admin+00000000', :i, :t, 'x')"),
-            [{"i": i, "d": d, "h": hashlib.sha256(b"\x00" + d).digest(), "t": now}
-             for i, d in enumerate(leaves)],
+            text(
+                "INSERT INTO entries (leaf_index, kind, data, leaf_hash, submitter, key_id, "
+                "seq, submitted_at, record_id) VALUES (:i, 'stakeholder', :d, :h, 'admin', "
+                "'admin+00000000', :i, :t, 'x')"
+            ),
+            [
+                {"i": i, "d": d, "h": hashlib.sha256(b"\x00" + d).digest(), "t": now}
+                for i, d in enumerate(leaves)
+            ],
         )
     migrate(eng)
     with eng.connect() as conn:

@@ -27,8 +27,11 @@ class RemoteLog:
 
     def submit(self, entries: Sequence[Entry]) -> dict[str, Any]:
         body = b"\n".join(e.to_bytes() for e in entries) + b"\n"
-        r = self.client.post(f"{self.url}/api/v1/entries", content=body,
-                             headers={"Content-Type": "application/x-ndjson"})
+        r = self.client.post(
+            f"{self.url}/api/v1/entries",
+            content=body,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
         if r.status_code != 200:
             try:
                 reason = r.json().get("error", r.text)

@@ -70,8 +70,15 @@ def _atomic_write(path: Path, text: str) -> None:
 class Witness:
     """One witness identity watching one log; state lives in ``state_dir``."""
 
-    def __init__(self, log_url: str, signer: CosignatureV1Signer, state_dir: Path, *,
-                 log_vkey: str | None = None, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        log_url: str,
+        signer: CosignatureV1Signer,
+        state_dir: Path,
+        *,
+        log_vkey: str | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
         self.log_url = log_url.rstrip("/")
         self.signer = signer
         self.state_dir = state_dir
@@ -116,8 +123,7 @@ class Witness:
         """Fetch, check, cosign and deliver once."""
         note_text = self._get("checkpoint").decode("utf-8")
         try:
-            cp, _ = open_checkpoint(note_text, [self.log_verifier],
-                                    origin=self.log_verifier.name)
+            cp, _ = open_checkpoint(note_text, [self.log_verifier], origin=self.log_verifier.name)
         except ValueError as exc:
             raise WitnessError(f"checkpoint rejected: {exc}") from None
         old = self.last_cosigned()
@@ -125,12 +131,12 @@ class Witness:
         if old is not None:
             if cp.size < old.size:
                 self._evidence(note_text, old)
-                raise WitnessError(f"fork: the log shrank from {old.size} to {cp.size}",
-                                   fork=True)
+                raise WitnessError(f"fork: the log shrank from {old.size} to {cp.size}", fork=True)
             if cp.size == old.size and cp.root_hash != old.root_hash:
                 self._evidence(note_text, old)
-                raise WitnessError(f"fork: two checkpoints of size {cp.size} with "
-                                   "different roots", fork=True)
+                raise WitnessError(
+                    f"fork: two checkpoints of size {cp.size} with different roots", fork=True
+                )
             if cp.size > old.size:
                 reader = TileHashReader(cp.size, self._read_tile)
                 try:
@@ -138,9 +144,11 @@ class Witness:
                     verify_consistency(old.size, cp.size, old.root_hash, cp.root_hash, proof)
                 except (ProofError, ValueError) as exc:
                     self._evidence(note_text, old)
-                    raise WitnessError(f"fork: checkpoint {cp.size} is not consistent with "
-                                       f"cosigned checkpoint {old.size}: {exc}",
-                                       fork=True) from None
+                    raise WitnessError(
+                        f"fork: checkpoint {cp.size} is not consistent with "
+                        f"cosigned checkpoint {old.size}: {exc}",
+                        fork=True,
+                    ) from None
         else:  # first sight: check the checkpoint's root against the log's tiles
             reader = TileHashReader(cp.size, self._read_tile)
             if cp.size and reader.root_hash() != cp.root_hash:
@@ -151,26 +159,36 @@ class Witness:
         else:
             _atomic_write(self._state_file, note_text)  # persist before signing
             cosigned = True
-        sig = NoteSignature(self.signer.name, self.signer.key_id,
-                            self.signer.sign(body.encode()))
+        sig = NoteSignature(self.signer.name, self.signer.key_id, self.signer.sign(body.encode()))
         delivered = self._deliver(note_text + sig.line)
-        return RoundResult(cp.origin, old_size, cp.size, cosigned, delivered,
-                           f"cosigned {cp.origin} at size {cp.size}")
+        return RoundResult(
+            cp.origin,
+            old_size,
+            cp.size,
+            cosigned,
+            delivered,
+            f"cosigned {cp.origin} at size {cp.size}",
+        )
 
     def _deliver(self, cosigned_note: str) -> bool:
-        r = self.client.post(f"{self.log_url}/api/v1/cosignatures",
-                             content=cosigned_note.encode("utf-8"))
+        r = self.client.post(
+            f"{self.log_url}/api/v1/cosignatures", content=cosigned_note.encode("utf-8")
+        )
         if r.status_code != 200:
-            raise WitnessError(f"the log refused the cosignature: HTTP {r.status_code} "
-                               f"{r.text[:200]}")
+            raise WitnessError(
+                f"the log refused the cosignature: HTTP {r.status_code} {r.text[:200]}"
+            )
         return True
 
     def _evidence(self, note_text: str, old: Checkpoint) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        _atomic_write(self.state_dir / f"evidence-{stamp}.txt",
-                      "cosigned earlier:\n" + (self._state_file.read_text()
-                                               if self._state_file.exists() else old.to_text())
-                      + "\nserved now:\n" + note_text)
+        _atomic_write(
+            self.state_dir / f"evidence-{stamp}.txt",
+            "cosigned earlier:\n"
+            + (self._state_file.read_text() if self._state_file.exists() else old.to_text())
+            + "\nserved now:\n"
+            + note_text,
+        )
 
     def run(self, interval: float, rounds: int | None = None) -> None:
         """Witness every ``interval`` seconds (forever, or ``rounds`` times)."""

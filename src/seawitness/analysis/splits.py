@@ -355,8 +355,9 @@ def _pairwise(a: SplitResult, b: SplitResult, k: float) -> ilc.LabScore:
     return _en_zeta_score(f"{a.lab} vs {b.lab}", ra, b.value, rb.u, big_ub, k)
 
 
-def _en_zeta_score(lab: str, r: ilc.LabResult, x_ref: float, u_ref: float, big_u_ref: float,
-                   k: float) -> ilc.LabScore:
+def _en_zeta_score(
+    lab: str, r: ilc.LabResult, x_ref: float, u_ref: float, big_u_ref: float, k: float
+) -> ilc.LabScore:
     """Scores that need no sigma_pt: D, D%, zeta and En (ISO 13528 9.3, 9.6, 9.7); the
     class follows En. z and z' are undefined without a standard deviation for PT."""
     big_u = r.uncertainty if r.coverage_factor else k * r.u

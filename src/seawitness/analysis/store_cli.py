@@ -375,7 +375,6 @@ def _median(p: bl.PeriodSummary) -> str:
     return _g(p.summary.median, 3)
 
 
-
 # --------------------------------------------------------------------------- alerts
 
 

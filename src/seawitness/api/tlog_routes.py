@@ -58,20 +58,32 @@ def cosigned_checkpoint(inst: Instance, size: int | None = None) -> str | None:
     """The checkpoint note of ``size`` (default: latest) with its cosignature lines."""
     with inst.store.engine.connect() as c:
         q = select(s.checkpoints.c.size, s.checkpoints.c.note)
-        q = q.where(s.checkpoints.c.size == size) if size is not None else q.order_by(
-            s.checkpoints.c.size.desc())
+        q = (
+            q.where(s.checkpoints.c.size == size)
+            if size is not None
+            else q.order_by(s.checkpoints.c.size.desc())
+        )
         row = c.execute(q.limit(1)).first()
         if row is None:
             return None
-        lines = [r[0] for r in c.execute(
-            select(s.cosignatures.c.signature_line).where(s.cosignatures.c.size == row[0])
-            .order_by(s.cosignatures.c.witness))]
+        lines = [
+            r[0]
+            for r in c.execute(
+                select(s.cosignatures.c.signature_line)
+                .where(s.cosignatures.c.size == row[0])
+                .order_by(s.cosignatures.c.witness)
+            )
+        ]
     note = row[1]
     return note + "".join(line + "\n" for line in lines)
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, tags=["log"],
-            summary="Latest checkpoint (c2sp.org/tlog-checkpoint) with cosignatures")
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    tags=["log"],
+    summary="Latest checkpoint (c2sp.org/tlog-checkpoint) with cosignatures",
+)
 def get_checkpoint(request: Request) -> Response:
     note = cosigned_checkpoint(_inst(request))
     if note is None:
@@ -79,8 +91,9 @@ def get_checkpoint(request: Request) -> Response:
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/tile/{path:path}", tags=["log"],
-            summary="Hash tile or entry bundle (c2sp.org/tlog-tiles)")
+@router.get(
+    "/tile/{path:path}", tags=["log"], summary="Hash tile or entry bundle (c2sp.org/tlog-tiles)"
+)
 def get_tile(path: str, request: Request) -> Response:
     try:
         coord = parse_tile_path("tile/" + path)
@@ -95,15 +108,16 @@ def get_tile(path: str, request: Request) -> Response:
         body = bundle
     else:
         with inst.store.engine.connect() as c:
-            data = c.execute(select(s.tiles.c.data).where(
-                s.tiles.c.level == coord.level, s.tiles.c.idx == coord.index)
+            data = c.execute(
+                select(s.tiles.c.data).where(
+                    s.tiles.c.level == coord.level, s.tiles.c.idx == coord.index
+                )
             ).scalar_one_or_none()
         if data is None or len(data) < 32 * coord.width:
             raise HTTPException(404, "tile not available at that width")
         body = bytes(data[: 32 * coord.width])
     cache = IMMUTABLE if coord.width == TILE_WIDTH else "no-cache"
-    return Response(body, media_type="application/octet-stream",
-                    headers={"Cache-Control": cache})
+    return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})
 
 
 @router.post("/api/v1/entries", tags=["log"], summary="Submit signed entries (NDJSON)")
@@ -119,8 +133,9 @@ async def post_entries(request: Request) -> JSONResponse:
         try:
             entries.append(Entry.from_bytes(line))
         except EntryError as exc:
-            return _error(422, f"entry {len(entries)} (line {n + 1}) rejected: {exc}",
-                          index=len(entries))
+            return _error(
+                422, f"entry {len(entries)} (line {n + 1}) rejected: {exc}", index=len(entries)
+            )
     if not entries:
         return _error(400, "no entries in the request body")
     inst = _inst(request)
@@ -130,8 +145,14 @@ async def post_entries(request: Request) -> JSONResponse:
             note = inst.checkpoint(conn)
     except SubmissionError as exc:
         return _error(422, str(exc), index=exc.index)
-    return JSONResponse({"first_leaf": acc.first_leaf, "tree_size": acc.tree_size,
-                         "leaves": acc.leaves, "checkpoint": note})
+    return JSONResponse(
+        {
+            "first_leaf": acc.first_leaf,
+            "tree_size": acc.tree_size,
+            "leaves": acc.leaves,
+            "checkpoint": note,
+        }
+    )
 
 
 @router.get("/api/v1/stakeholders", tags=["log"], summary="Registered stakeholders and keys")
@@ -139,25 +160,42 @@ def get_stakeholders(request: Request) -> list[dict[str, Any]]:
     inst = _inst(request)
     with inst.store.engine.connect() as c:
         people = [dict(r) for r in c.execute(select(s.stakeholders)).mappings()]
-        keys = [dict(r) for r in c.execute(select(
-            s.keys.c.key_id, s.keys.c.stakeholder, s.keys.c.vkey, s.keys.c.valid_from,
-            s.keys.c.valid_until, s.keys.c.revoked_at, s.keys.c.demo, s.keys.c.leaf_index
-        )).mappings()]
+        keys = [
+            dict(r)
+            for r in c.execute(
+                select(
+                    s.keys.c.key_id,
+                    s.keys.c.stakeholder,
+                    s.keys.c.vkey,
+                    s.keys.c.valid_from,
+                    s.keys.c.valid_until,
+                    s.keys.c.revoked_at,
+                    s.keys.c.demo,
+                    s.keys.c.leaf_index,
+                )
+            ).mappings()
+        ]
     for p in people:
         p["keys"] = [k for k in keys if k["stakeholder"] == p["id"]]
     return people
 
 
-@router.get("/api/v1/stakeholders/{sid}/next-seq", tags=["log"],
-            summary="The sequence number the stakeholder's next entry must carry")
+@router.get(
+    "/api/v1/stakeholders/{sid}/next-seq",
+    tags=["log"],
+    summary="The sequence number the stakeholder's next entry must carry",
+)
 def get_next_seq(sid: str, request: Request) -> dict[str, Any]:
     inst = _inst(request)
     with inst.store.engine.connect() as c:
         return {"stakeholder": sid, "next_seq": inst.store.next_seqs(c, [sid])[sid]}
 
 
-@router.post("/api/v1/cosignatures", tags=["log"],
-             summary="Deliver a witness cosignature for a checkpoint of this log")
+@router.post(
+    "/api/v1/cosignatures",
+    tags=["log"],
+    summary="Deliver a witness cosignature for a checkpoint of this log",
+)
 async def post_cosignature(request: Request) -> JSONResponse:
     text = (await request.body()).decode("utf-8", errors="replace")
     inst = _inst(request)
@@ -170,8 +208,11 @@ async def post_cosignature(request: Request) -> JSONResponse:
     except CheckpointError as exc:
         return _error(400, f"not a checkpoint: {exc}")
     with inst.store.transaction() as conn:
-        row = conn.execute(select(s.checkpoints.c.size, s.checkpoints.c.note).where(
-            s.checkpoints.c.size == cp.size)).first()
+        row = conn.execute(
+            select(s.checkpoints.c.size, s.checkpoints.c.note).where(
+                s.checkpoints.c.size == cp.size
+            )
+        ).first()
         if row is None or parse_note(row[1]).text != note.text:
             return _error(404, "this log never signed that checkpoint")
         witnesses = _witness_verifiers(conn)
@@ -182,12 +223,20 @@ async def post_cosignature(request: Request) -> JSONResponse:
                 continue
             if not v.verify(note.text.encode(), sig.signature):
                 return _error(403, f"cosignature by {sig.name} does not verify")
-            exists = conn.execute(select(s.cosignatures.c.size).where(
-                s.cosignatures.c.size == row[0], s.cosignatures.c.witness == sig.name)).first()
+            exists = conn.execute(
+                select(s.cosignatures.c.size).where(
+                    s.cosignatures.c.size == row[0], s.cosignatures.c.witness == sig.name
+                )
+            ).first()
             if exists is None:
-                conn.execute(insert(s.cosignatures).values(
-                    size=row[0], witness=sig.name, signature_line=sig.line.rstrip("\n"),
-                    created_at=_now()))
+                conn.execute(
+                    insert(s.cosignatures).values(
+                        size=row[0],
+                        witness=sig.name,
+                        signature_line=sig.line.rstrip("\n"),
+                        created_at=_now(),
+                    )
+                )
                 added.append(sig.name)
         if not added and not any((sg.name, sg.key_id) in witnesses for sg in note.signatures):
             return _error(403, "no cosignature from a registered witness key")
@@ -196,9 +245,11 @@ async def post_cosignature(request: Request) -> JSONResponse:
 
 def _witness_verifiers(conn: Any) -> dict[tuple[str, bytes], CosignatureV1Verifier]:
     """Cosignature verifiers of the currently valid keys of witness stakeholders."""
-    rows = conn.execute(select(s.keys.c.vkey).join(
-        s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder).where(
-        s.stakeholders.c.kind == "witness", s.keys.c.revoked_at.is_(None)))
+    rows = conn.execute(
+        select(s.keys.c.vkey)
+        .join(s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder)
+        .where(s.stakeholders.c.kind == "witness", s.keys.c.revoked_at.is_(None))
+    )
     out = {}
     for (vkey,) in rows:
         vk = parse_vkey(vkey)

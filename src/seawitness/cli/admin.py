@@ -19,8 +19,13 @@ def _now() -> datetime:
 
 @click.command()
 @click.argument("name")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder for NAME.key (mode 0600) and NAME.pub.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for NAME.key (mode 0600) and NAME.pub.",
+)
 @friendly_errors
 def keygen(name: str, out: Path) -> None:
     """Make an Ed25519 key pair for a stakeholder or witness called NAME.
@@ -38,8 +43,9 @@ def keygen(name: str, out: Path) -> None:
     path = keyring.save(out, name, skey, key.vkey)
     console.print(f"[green]Wrote[/] {path} (private, mode 0600) and {path.with_suffix('.pub')}")
     click.echo(f"verifier key:        {key.vkey}")
-    click.echo(f"witness key (0x04):  "
-               f"{format_vkey(key.name, ALG_COSIGNATURE_V1, key.public_bytes)}")
+    click.echo(
+        f"witness key (0x04):  {format_vkey(key.name, ALG_COSIGNATURE_V1, key.public_bytes)}"
+    )
 
 
 @click.group()
@@ -66,17 +72,21 @@ def _parse_time(value: str | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _key_record(sid: str, vkey: str, valid_from: datetime, valid_until: datetime | None
-                ) -> dict[str, object]:
+def _key_record(
+    sid: str, vkey: str, valid_from: datetime, valid_until: datetime | None
+) -> dict[str, object]:
     from seawitness.tlog.note import NoteError, parse_vkey
 
     try:
         vk = parse_vkey(vkey)
     except NoteError as exc:
         raise click.BadParameter(f"not a verifier key: {exc}", param_hint="--vkey") from None
-    rec: dict[str, object] = {"key_id": f"{vk.name}+{vk.key_id.hex()}", "stakeholder": sid,
-                              "vkey": vkey, "valid_from": valid_from.strftime(
-                                  "%Y-%m-%dT%H:%M:%SZ")}
+    rec: dict[str, object] = {
+        "key_id": f"{vk.name}+{vk.key_id.hex()}",
+        "stakeholder": sid,
+        "vkey": vkey,
+        "valid_from": valid_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     if valid_until:
         rec["valid_until"] = valid_until.strftime("%Y-%m-%dT%H:%M:%SZ")
     return rec
@@ -92,8 +102,16 @@ def _key_record(sid: str, vkey: str, valid_from: datetime, valid_until: datetime
 @click.option("--valid-until", help="Key valid until (ISO 8601; default open).")
 @click.pass_context
 @friendly_errors
-def stakeholder_add(ctx: click.Context, sid: str, name: str, country: str | None, kind: str,
-                    vkey: str, valid_from: str | None, valid_until: str | None) -> None:
+def stakeholder_add(
+    ctx: click.Context,
+    sid: str,
+    name: str,
+    country: str | None,
+    kind: str,
+    vkey: str,
+    valid_from: str | None,
+    valid_until: str | None,
+) -> None:
     """Register stakeholder SID with a key; both are log entries signed by the admin."""
     inst = open_instance(ctx)
     rec = _key_record(sid, vkey, _parse_time(valid_from) or _now(), _parse_time(valid_until))
@@ -101,8 +119,9 @@ def stakeholder_add(ctx: click.Context, sid: str, name: str, country: str | None
     if country:
         person["country"] = country.upper()
     with inst.store.transaction() as conn:
-        leaves = inst.submit_records(conn, inst.admin_key(), "admin",
-                                     [("stakeholder", person), ("key", rec)])
+        leaves = inst.submit_records(
+            conn, inst.admin_key(), "admin", [("stakeholder", person), ("key", rec)]
+        )
         inst.checkpoint(conn)
     console.print(f"[green]Registered[/] {sid} with key {rec['key_id']} (leaves {leaves})")
 
@@ -123,19 +142,39 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
     now = _now()
     rec = _key_record(sid, vkey, now, None)
     with inst.store.transaction() as conn:
-        old = [r[0] for r in conn.execute(select(s.keys.c.key_id).where(
-            s.keys.c.stakeholder == sid, s.keys.c.revoked_at.is_(None)))]
-        if not old and conn.execute(select(s.stakeholders.c.id).where(
-                s.stakeholders.c.id == sid)).first() is None:
+        old = [
+            r[0]
+            for r in conn.execute(
+                select(s.keys.c.key_id).where(
+                    s.keys.c.stakeholder == sid, s.keys.c.revoked_at.is_(None)
+                )
+            )
+        ]
+        if (
+            not old
+            and conn.execute(select(s.stakeholders.c.id).where(s.stakeholders.c.id == sid)).first()
+            is None
+        ):
             raise click.ClickException(f"unknown stakeholder {sid!r}; add it first")
         records: list[tuple[str, dict[str, object]]] = [("key", rec)]
         if not keep_old:
-            records += [("revocation", {"key_id": k, "revoked_at": now.strftime(
-                "%Y-%m-%dT%H:%M:%SZ"), "reason": "rotated"}) for k in old]
+            records += [
+                (
+                    "revocation",
+                    {
+                        "key_id": k,
+                        "revoked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "reason": "rotated",
+                    },
+                )
+                for k in old
+            ]
         inst.submit_records(conn, inst.admin_key(), "admin", records)
         inst.checkpoint(conn)
-    console.print(f"[green]Rotated[/] {sid}: new key {rec['key_id']}"
-                  + ("" if keep_old else f", revoked {', '.join(old) or 'none'}"))
+    console.print(
+        f"[green]Rotated[/] {sid}: new key {rec['key_id']}"
+        + ("" if keep_old else f", revoked {', '.join(old) or 'none'}")
+    )
 
 
 @stakeholder.command("revoke")
@@ -150,9 +189,11 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
     since that would rewrite what the log already accepted.
     """
     inst = open_instance(ctx)
-    rec: dict[str, object] = {"key_id": key_id,
-           "revoked_at": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "reason": reason}
+    rec: dict[str, object] = {
+        "key_id": key_id,
+        "revoked_at": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reason": reason,
+    }
     with inst.store.transaction() as conn:
         from seawitness.ingest.submit import load_keys
 
@@ -174,10 +215,19 @@ def stakeholder_list(ctx: click.Context) -> None:
 
     inst = open_instance(ctx)
     with inst.store.engine.connect() as c:
-        rows = [dict(r) for r in c.execute(select(
-            s.keys.c.stakeholder, s.stakeholders.c.kind, s.keys.c.key_id, s.keys.c.valid_from,
-            s.keys.c.revoked_at, s.keys.c.demo).join(
-            s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder)).mappings()]
+        rows = [
+            dict(r)
+            for r in c.execute(
+                select(
+                    s.keys.c.stakeholder,
+                    s.stakeholders.c.kind,
+                    s.keys.c.key_id,
+                    s.keys.c.valid_from,
+                    s.keys.c.revoked_at,
+                    s.keys.c.demo,
+                ).join(s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder)
+            ).mappings()
+        ]
     print_table(rows, ["stakeholder", "kind", "key_id", "valid_from", "revoked_at", "demo"])
 
 
@@ -187,19 +237,31 @@ def _load_records(path: Path, fmt: str, mapping: Path | None) -> list:
     return [m for r in read_path(path, fmt, mapping=mapping) for m in r.measurements]
 
 
-def _sign_all(key: keyring.KeyPair, submitter: str, start_seq: int,
-              items: list[tuple[str, bytes]]) -> list[Entry]:
+def _sign_all(
+    key: keyring.KeyPair, submitter: str, start_seq: int, items: list[tuple[str, bytes]]
+) -> list[Entry]:
     out = []
     when = _now()
     for i, (kind, body) in enumerate(items):
-        e = Entry(kind=kind, record_bytes=body, submitter=submitter, key_id=key.key_id,
-                  seq=start_seq + i, submitted_at=when)
+        e = Entry(
+            kind=kind,
+            record_bytes=body,
+            submitter=submitter,
+            key_id=key.key_id,
+            seq=start_seq + i,
+            submitted_at=when,
+        )
         out.append(e.signed(key.sign))
     return out
 
 
-def _send(ctx: click.Context, key_path: Path, as_: str | None, server: str | None,
-          items: list[tuple[str, bytes]]) -> None:
+def _send(
+    ctx: click.Context,
+    key_path: Path,
+    as_: str | None,
+    server: str | None,
+    items: list[tuple[str, bytes]],
+) -> None:
     """Sign ``items`` with the key and submit them locally or to ``server``."""
     key = keyring.load(key_path)
     submitter = as_ or key.name
@@ -222,26 +284,49 @@ def _send(ctx: click.Context, key_path: Path, as_: str | None, server: str | Non
             acc = submit(inst.store, conn, entries)
             inst.checkpoint(conn)
         got = {"first_leaf": acc.first_leaf, "tree_size": acc.tree_size}
-    console.print(f"[green]Accepted[/] {len(items)} entries from {submitter} "
-                  f"(leaves {got['first_leaf']}..{got['tree_size'] - 1}); "
-                  f"log size {got['tree_size']}")
+    console.print(
+        f"[green]Accepted[/] {len(items)} entries from {submitter} "
+        f"(leaves {got['first_leaf']}..{got['tree_size'] - 1}); "
+        f"log size {got['tree_size']}"
+    )
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="Your private key file (from `seawitness keygen`).")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Your private key file (from `seawitness keygen`).",
+)
 @click.option("--as", "as_", help="Stakeholder id to submit as (default: the key's name).")
-@click.option("--format", "fmt", type=click.Choice(["seawitness", "csv", "orbs", "nra", "maris"]),
-              default="seawitness", show_default=True)
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Mapping file for --format csv.")
-@click.option("--server", metavar="URL", help="Submit to a seawitness server instead of the "
-              "local instance.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["seawitness", "csv", "orbs", "nra", "maris"]),
+    default="seawitness",
+    show_default=True,
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Mapping file for --format csv.",
+)
+@click.option(
+    "--server", metavar="URL", help="Submit to a seawitness server instead of the local instance."
+)
 @click.pass_context
 @friendly_errors
-def submit(ctx: click.Context, path: Path, key_path: Path, as_: str | None, fmt: str,
-           mapping: Path | None, server: str | None) -> None:
+def submit(
+    ctx: click.Context,
+    path: Path,
+    key_path: Path,
+    as_: str | None,
+    fmt: str,
+    mapping: Path | None,
+    server: str | None,
+) -> None:
     """Sign every record in PATH with your key and submit them to the log.
 
     Each record is signed over its canonical bytes with your stakeholder id, key id, a
@@ -262,16 +347,27 @@ def submit(ctx: click.Context, path: Path, key_path: Path, as_: str | None, fmt:
 @click.command()
 @click.argument("leaf", type=int)
 @click.option("--reason", required=True, help="Why the record is corrected or retracted.")
-@click.option("--replacement", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON file with the corrected record; without it the record is retracted.")
-@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True)
+@click.option(
+    "--replacement",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file with the corrected record; without it the record is retracted.",
+)
+@click.option(
+    "--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
 @click.option("--as", "as_", help="Stakeholder id to submit as (default: the key's name).")
 @click.option("--server", metavar="URL")
 @click.pass_context
 @friendly_errors
-def correct(ctx: click.Context, leaf: int, reason: str, replacement: Path | None,
-            key_path: Path, as_: str | None, server: str | None) -> None:
+def correct(
+    ctx: click.Context,
+    leaf: int,
+    reason: str,
+    replacement: Path | None,
+    key_path: Path,
+    as_: str | None,
+    server: str | None,
+) -> None:
     """Correct (or, without --replacement, retract) the record at leaf LEAF.
 
     Nothing is deleted: the correction is a new signed entry that points at LEAF; views
@@ -298,17 +394,32 @@ def correct(ctx: click.Context, leaf: int, reason: str, replacement: Path | None
 
 @click.command()
 @click.option("--log", "log_url", required=True, metavar="URL", help="The log's base URL.")
-@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="The witness's private key file.")
-@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder for the witness's state (last cosigned checkpoint).")
-@click.option("--log-key", "log_vkey", help="The log's verifier key (needed the first time; "
-              "pinned in the state folder after that).")
-@click.option("--interval", type=float, default=0, help="Seconds between rounds "
-              "(0: one round and exit).")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The witness's private key file.",
+)
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the witness's state (last cosigned checkpoint).",
+)
+@click.option(
+    "--log-key",
+    "log_vkey",
+    help="The log's verifier key (needed the first time; pinned in the state folder after that).",
+)
+@click.option(
+    "--interval", type=float, default=0, help="Seconds between rounds (0: one round and exit)."
+)
 @friendly_errors
-def witness(log_url: str, key_path: Path, state_dir: Path, log_vkey: str | None,
-            interval: float) -> None:
+def witness(
+    log_url: str, key_path: Path, state_dir: Path, log_vkey: str | None, interval: float
+) -> None:
     """Check that the log only grows, and cosign its checkpoints.
 
     Each round fetches the newest checkpoint, verifies it against the last one this

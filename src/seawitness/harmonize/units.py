@@ -224,10 +224,16 @@ def conversion_factor(
     Factors are cached: pint's parsing costs far more than the arithmetic, and a data
     set uses a handful of unit pairs.
     """
-    return _cached_factor(from_unit, to_unit, nuclide,
-                          Basis(basis) if basis is not None else None,
-                          Basis(to_basis) if to_basis is not None else None,
-                          density, dry_wet_ratio, water_yield)
+    return _cached_factor(
+        from_unit,
+        to_unit,
+        nuclide,
+        Basis(basis) if basis is not None else None,
+        Basis(to_basis) if to_basis is not None else None,
+        density,
+        dry_wet_ratio,
+        water_yield,
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -224,13 +224,16 @@ class _Signing:
         # GIL as little as possible.
         work = [(key, e.signed_message()) for e, key, _, _, _ in changes]
         size = max(32, -(-len(work) // (4 * SIGNING_THREADS)))  # a few chunks per thread
-        self._parts = [pool.submit(_sign_chunk, work[i : i + size])
-                       for i in range(0, len(work), size)]
+        self._parts = [
+            pool.submit(_sign_chunk, work[i : i + size]) for i in range(0, len(work), size)
+        ]
 
     def signed(self) -> list[Entry]:
         signatures = [sig for part in self._parts for sig in part.result()]
-        return [e.with_signature(sig)
-                for (e, _, _, _, _), sig in zip(self.changes, signatures, strict=True)]
+        return [
+            e.with_signature(sig)
+            for (e, _, _, _, _), sig in zip(self.changes, signatures, strict=True)
+        ]
 
 
 def _sign_chunk(work: list[tuple[KeyPair, bytes]]) -> list[bytes]:
@@ -310,4 +313,3 @@ def _next_seq(conn: Connection, submitter: str) -> int:
         select(func.max(s.entries.c.seq)).where(s.entries.c.submitter == submitter)
     ).scalar_one_or_none()
     return 0 if got is None else int(got) + 1
-

@@ -347,8 +347,7 @@ def publish(
         with store.engine.connect() as c:
             bundle = bundle_at_width(c, coord.index, coord.width)
         if bundle is None:
-            raise PublishError(f"the store holds fewer than {coord.width} entries for "
-                               f"{coord.path}")
+            raise PublishError(f"the store holds fewer than {coord.width} entries for {coord.path}")
         write_atomic(directory / coord.path, bundle)
         report.bundles_written += 1
         done += 1

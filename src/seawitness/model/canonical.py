@@ -59,8 +59,9 @@ def _fast_form(obj: Any) -> Any:
     return None
 
 
-FAST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                             allow_nan=False)
+FAST_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 """``json.dumps`` as the fast path uses it, built once (``dumps`` builds one per call)."""
 
 

@@ -95,8 +95,15 @@ class Entry:
 
     def with_signature(self, signature: bytes) -> Entry:
         """This entry carrying ``signature`` (made over :meth:`signed_message`)."""
-        out = Entry(self.kind, self.record_bytes, self.submitter, self.key_id, self.seq,
-                    self.submitted_at, signature)
+        out = Entry(
+            self.kind,
+            self.record_bytes,
+            self.submitter,
+            self.key_id,
+            self.seq,
+            self.submitted_at,
+            signature,
+        )
         object.__setattr__(out, "_halves_memo", self._halves())
         return out
 

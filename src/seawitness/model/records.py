@@ -104,8 +104,7 @@ def _utc_iso(t: datetime) -> str:
     record, and the records of one sample share their time)."""
     if t.tzinfo is not UTC:
         t = t.astimezone(UTC)
-    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}"
-            f"T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z")
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def parse_utc(s: str) -> datetime:
@@ -348,14 +347,21 @@ _MEASUREMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Measurement)
 
 _PLAIN, _NUMBER, _ENUM, _TIME, _REPLICATE, _EXTRA = (object() for _ in range(6))
 _FIELD_KINDS: tuple[tuple[str, object], ...] = tuple(
-    (name,
-     _NUMBER if name in {"value", "uncertainty", "coverage_factor", "detection_limit",
-                         "depth_m", "lat", "lon"}
-     else _ENUM if name in {"medium", "detection", "basis", "analysis"}
-     else _TIME if name in {"sampled_at", "reference_date"}
-     else _REPLICATE if name == "replicate"
-     else _EXTRA if name == "extra"
-     else _PLAIN)
+    (
+        name,
+        _NUMBER
+        if name
+        in {"value", "uncertainty", "coverage_factor", "detection_limit", "depth_m", "lat", "lon"}
+        else _ENUM
+        if name in {"medium", "detection", "basis", "analysis"}
+        else _TIME
+        if name in {"sampled_at", "reference_date"}
+        else _REPLICATE
+        if name == "replicate"
+        else _EXTRA
+        if name == "extra"
+        else _PLAIN,
+    )
     for name in _MEASUREMENT_FIELDS
 )
 

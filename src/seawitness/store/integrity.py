@@ -33,8 +33,11 @@ def check(store: Store) -> list[str]:
     with store.engine.connect() as c:
         leaf_hashes: list[bytes] = []
         sha = hashlib.sha256
-        bundles = c.execute(select(s.entry_bundles.c.idx, s.entry_bundles.c.width,
-                                   s.entry_bundles.c.data).order_by(s.entry_bundles.c.idx))
+        bundles = c.execute(
+            select(s.entry_bundles.c.idx, s.entry_bundles.c.width, s.entry_bundles.c.data).order_by(
+                s.entry_bundles.c.idx
+            )
+        )
         for i, (index, width, data) in enumerate(bundles):
             if index != i:
                 problems.append(f"entry bundles have a gap: expected {i}, found {index}")
@@ -48,16 +51,24 @@ def check(store: Store) -> list[str]:
                 problems.append(f"entry bundle {i}: {exc}")
                 break
             leaf_hashes.extend(sha(b"\x00" + leaf).digest() for leaf in leaves)
-        kinds: dict[str, int] = {kind: int(n) for kind, n in c.execute(
-            select(s.entries.c.kind, func.count()).group_by(s.entries.c.kind))}
-        n_indexed, last = c.execute(select(func.count(), func.max(s.entries.c.leaf_index))
-                                    .select_from(s.entries)).one()
+        kinds: dict[str, int] = {
+            kind: int(n)
+            for kind, n in c.execute(
+                select(s.entries.c.kind, func.count()).group_by(s.entries.c.kind)
+            )
+        }
+        n_indexed, last = c.execute(
+            select(func.count(), func.max(s.entries.c.leaf_index)).select_from(s.entries)
+        ).one()
         if n_indexed != len(leaf_hashes) or (n_indexed and last != n_indexed - 1):
-            problems.append(f"{n_indexed} entries rows (last leaf {last}) "
-                            f"for {len(leaf_hashes)} leaves")
+            problems.append(
+                f"{n_indexed} entries rows (last leaf {last}) for {len(leaf_hashes)} leaves"
+            )
         size = len(leaf_hashes)
-        stored = {(r[0], r[1]): bytes(r[2]) for r in c.execute(
-            select(s.tiles.c.level, s.tiles.c.idx, s.tiles.c.data))}
+        stored = {
+            (r[0], r[1]): bytes(r[2])
+            for r in c.execute(select(s.tiles.c.level, s.tiles.c.idx, s.tiles.c.data))
+        }
         expected = set()
         for coord in tiles_for_size(size):
             expected.add((coord.level, coord.index))
@@ -66,15 +77,18 @@ def check(store: Store) -> list[str]:
             if got is None:
                 problems.append(f"tile {coord.path} is missing")
             elif got != want:
-                problems.append(f"tile {coord.path} does not match the entries "
-                                f"(stored width {len(got) // 32}, "
-                                f"expected {tile_width(coord.level, coord.index, size)})")
+                problems.append(
+                    f"tile {coord.path} does not match the entries "
+                    f"(stored width {len(got) // 32}, "
+                    f"expected {tile_width(coord.level, coord.index, size)})"
+                )
         for extra in sorted(set(stored) - expected):
             problems.append(f"tile {extra} is stored but not part of a tree of size {size}")
         state = MerkleState()
         state.append_many(leaf_hashes)
-        note = c.execute(select(s.checkpoints.c.note).order_by(
-            s.checkpoints.c.size.desc()).limit(1)).scalar_one_or_none()
+        note = c.execute(
+            select(s.checkpoints.c.note).order_by(s.checkpoints.c.size.desc()).limit(1)
+        ).scalar_one_or_none()
         if note is None:
             if size:
                 problems.append("entries exist but no checkpoint was signed")
@@ -87,11 +101,13 @@ def check(store: Store) -> list[str]:
         n_rows = c.execute(select(func.count()).select_from(s.measurements)).scalar_one()
         n_m, n_c = kinds.get("measurement", 0), kinds.get("correction", 0)
         if n_rows != n_m + n_c:
-            problems.append(f"{n_rows} measurement rows for {n_m} "
-                            f"measurement and {n_c} correction entries")
+            problems.append(
+                f"{n_rows} measurement rows for {n_m} measurement and {n_c} correction entries"
+            )
         n_heads = c.execute(select(func.count()).select_from(s.heads)).scalar_one()
-        n_series = c.execute(select(func.count(func.distinct(s.measurements.c.series_key)))
-                             ).scalar_one()
+        n_series = c.execute(
+            select(func.count(func.distinct(s.measurements.c.series_key)))
+        ).scalar_one()
         if n_heads != n_series:
             problems.append(f"{n_heads} series heads for {n_series} series")
     return problems

@@ -102,8 +102,9 @@ def bundle_at_width(conn: Connection, index: int, width: int) -> bytes | None:
     """Entry bundle ``index`` as a mirror serves it at ``width`` entries, or None if the
     log does not hold that many yet."""
     row = conn.execute(
-        select(s.entry_bundles.c.width, s.entry_bundles.c.data)
-        .where(s.entry_bundles.c.idx == index)
+        select(s.entry_bundles.c.width, s.entry_bundles.c.data).where(
+            s.entry_bundles.c.idx == index
+        )
     ).first()
     if row is None or row[0] < width:
         return None
@@ -116,8 +117,10 @@ def leaves_range(conn: Connection, start: int, end: int) -> list[bytes]:
         return []
     rows = conn.execute(
         select(s.entry_bundles.c.idx, s.entry_bundles.c.data)
-        .where(s.entry_bundles.c.idx >= start // TILE_WIDTH,
-               s.entry_bundles.c.idx <= (end - 1) // TILE_WIDTH)
+        .where(
+            s.entry_bundles.c.idx >= start // TILE_WIDTH,
+            s.entry_bundles.c.idx <= (end - 1) // TILE_WIDTH,
+        )
         .order_by(s.entry_bundles.c.idx)
     )
     out: list[bytes] = []
@@ -166,17 +169,20 @@ def append_leaves(conn: Connection, datas: Sequence[bytes]) -> int:
     # A partial bundle or tile is replaced by its wider self.
     if first % TILE_WIDTH:
         _many(conn, "DELETE FROM entry_bundles WHERE idx = ?", [(first // TILE_WIDTH,)])
-    insert_rows(conn, s.entry_bundles,
-                [{"idx": b.index, "width": b.width, "data": b.data} for b in bundles])
+    insert_rows(
+        conn, s.entry_bundles, [{"idx": b.index, "width": b.width, "data": b.data} for b in bundles]
+    )
     changed = updated_tiles(first, hashes, tile_reader(conn))
     # Only the first tile of each level can exist already (the old partial one).
     grown: dict[int, int] = {}
     for t in changed:
         grown.setdefault(t.level, t.index)
     _many(conn, "DELETE FROM tiles WHERE level = ? AND idx = ?", list(grown.items()))
-    insert_rows(conn, s.tiles,
-                [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data}
-                 for t in changed])
+    insert_rows(
+        conn,
+        s.tiles,
+        [{"level": t.level, "idx": t.index, "width": t.width, "data": t.data} for t in changed],
+    )
     return first
 
 
