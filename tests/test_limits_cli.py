@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from seawitness.analysis.limits_cli import dose_command, limits_command
+from seawitness.cli.main import cli
 
 CSV = """station,medium,nuclide,value,unit,detection,uncertainty,sample
 T-0-1A,seawater,H-3,52,Bq/L,=,3,
@@ -24,14 +25,14 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_list_rule_sets() -> None:
-    r = CliRunner().invoke(limits_command, ["--list"])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--list"])
     assert r.exit_code == 0
     for name in ("jp-tepco-sea", "codex", "who-dw", "eu-2016-52"):
         assert name in r.output
 
 
 def test_list_rules_marks_low_confidence() -> None:
-    r = CliRunner().invoke(limits_command, ["--rules", "jp-tepco-sea", "--list"])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "jp-tepco-sea", "--list"])
     assert r.exit_code == 0
     assert "square-10km/H-3/investigation" in r.output and "LOW CONFIDENCE" in r.output
 
@@ -39,7 +40,7 @@ def test_list_rules_marks_low_confidence() -> None:
 def test_evaluate_text(tmp_path: Path) -> None:
     p = write(tmp_path, CSV)
     r = CliRunner().invoke(
-        limits_command, ["--rules", "jp-tepco-sea", "--rules", "jp-mhlw", str(p)]
+        cli, ["stats", "limits", "--rules", "jp-tepco-sea", "--rules", "jp-mhlw", str(p)]
     )
     assert r.exit_code == 0, r.output
     # 400 +- 20 Bq/L: lower 95 % end 360.8 > 350 Bq/L investigation level (TBS News)
@@ -51,7 +52,7 @@ def test_evaluate_text(tmp_path: Path) -> None:
 
 def test_evaluate_json(tmp_path: Path) -> None:
     p = write(tmp_path, CSV)
-    r = CliRunner().invoke(limits_command, ["--rules", "jp-mhlw", "--json", str(p)])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "jp-mhlw", "--json", str(p)])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["summary"]["may_exceed"] == 1
@@ -63,7 +64,17 @@ def test_evaluate_json(tmp_path: Path) -> None:
 def test_nd_policy_option(tmp_path: Path) -> None:
     p = write(tmp_path, CSV)
     r = CliRunner().invoke(
-        limits_command, ["--rules", "jp-mhlw", "--nd-policy", "detection_limit", "--json", str(p)]
+        cli,
+        [
+            "stats",
+            "limits",
+            "--rules",
+            "jp-mhlw",
+            "--nd-policy",
+            "detection_limit",
+            "--json",
+            str(p),
+        ],
     )
     [ev] = json.loads(r.stdout)["evaluations"]
     assert ev["value"] == 103 and ev["nd_policy"] == "detection_limit"
@@ -71,26 +82,26 @@ def test_nd_policy_option(tmp_path: Path) -> None:
 
 def test_bad_cell_reports_file_line_column(tmp_path: Path) -> None:
     p = write(tmp_path, "station,medium,nuclide,value,unit,detection\nA,seawater,H-3,abc,Bq/L,=\n")
-    r = CliRunner().invoke(limits_command, ["--rules", "jp-tepco-sea", str(p)])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "jp-tepco-sea", str(p)])
     assert r.exit_code == 1
     assert f"{p}:2:16: value 'abc' is not a number" in r.output
 
 
 def test_bad_unit_lists_spellings(tmp_path: Path) -> None:
     p = write(tmp_path, "station,medium,nuclide,value,unit,detection\nA,seawater,H-3,1,pCi/L,=\n")
-    r = CliRunner().invoke(limits_command, ["--rules", "jp-tepco-sea", str(p)])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "jp-tepco-sea", str(p)])
     assert r.exit_code == 1 and f"{p}:2:18:" in r.output and "Bq/kgd" in r.output
 
 
 def test_missing_column(tmp_path: Path) -> None:
     p = write(tmp_path, "station,medium,nuclide,value,unit\nA,seawater,H-3,1,Bq/L\n")
-    r = CliRunner().invoke(limits_command, ["--rules", "jp-tepco-sea", str(p)])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "jp-tepco-sea", str(p)])
     assert r.exit_code == 1 and ":1:1: missing column(s) detection" in r.output
 
 
 def test_unknown_rule_set(tmp_path: Path) -> None:
     p = write(tmp_path, CSV)
-    r = CliRunner().invoke(limits_command, ["--rules", "nowhere", str(p)])
+    r = CliRunner().invoke(cli, ["stats", "limits", "--rules", "nowhere", str(p)])
     assert r.exit_code == 1 and "bundled rule sets" in r.output
 
 
@@ -103,7 +114,7 @@ def test_help_has_examples() -> None:
 def test_dose_who_check() -> None:
     # WHO GDWQ: 10,000 Bq/L x 730 L/yr x 1.8e-11 Sv/Bq = 0.1314 mSv/yr
     r = CliRunner().invoke(
-        dose_command, ["--water-bq-per-l", "H-3=10000", "--water-l-per-day", "2", "--json"]
+        cli, ["stats", "dose", "--water-bq-per-l", "H-3=10000", "--water-l-per-day", "2", "--json"]
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
@@ -111,13 +122,15 @@ def test_dose_who_check() -> None:
 
 
 def test_dose_errors() -> None:
-    r = CliRunner().invoke(dose_command, ["--fish-bq-per-kg", "Cs-137=1"])
+    r = CliRunner().invoke(cli, ["stats", "dose", "--fish-bq-per-kg", "Cs-137=1"])
     assert r.exit_code == 1 and "--fish-g-per-day" in r.output
-    r = CliRunner().invoke(dose_command, ["--fish-bq-per-kg", "Cs137"])
+    r = CliRunner().invoke(cli, ["stats", "dose", "--fish-bq-per-kg", "Cs137"])
     assert r.exit_code == 2 and "NUCLIDE=VALUE" in r.output
 
 
 def test_dose_diet_warning_goes_to_stderr() -> None:
-    r = CliRunner().invoke(dose_command, ["--diet", "jp-average", "--fish-bq-per-kg", "Cs-137=1"])
+    r = CliRunner().invoke(
+        cli, ["stats", "dose", "--diet", "jp-average", "--fish-bq-per-kg", "Cs-137=1"]
+    )
     assert r.exit_code == 0
     assert "low-confidence" in r.stderr and "total" in r.stdout

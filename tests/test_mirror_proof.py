@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from seawitness.mirror import ProofError, build_proof, verify_proof
+from seawitness.mirror import RecordProofError, build_proof, verify_proof
 from seawitness.tlog.checkpoint import Checkpoint, sign_checkpoint
 from seawitness.tlog.keys import generate_private_key
 from seawitness.tlog.note import Ed25519Signer, parse_note
@@ -81,9 +81,9 @@ def test_prove_then_verify_passes(instance, bundle: dict[str, Any]) -> None:  # 
 def test_record_id_resolves_to_the_same_leaf(instance, bundle: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     by_id = build_proof(instance.store, bundle["record_id"])
     assert by_id["leaf_index"] == 1234
-    with pytest.raises(ProofError):
+    with pytest.raises(RecordProofError):
         build_proof(instance.store, "0" * 64)
-    with pytest.raises(ProofError):
+    with pytest.raises(RecordProofError):
         build_proof(instance.store, 10**9)
 
 

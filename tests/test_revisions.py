@@ -231,7 +231,7 @@ def test_revisions_are_real_changes(study):
 
 
 def _jst(t: datetime) -> str:
-    from seawitness.ingest.generic import JST
+    from seawitness.model.times import JST
 
     return t.replace(tzinfo=UTC).astimezone(JST).strftime("%Y-%m-%d %H:%M")
 

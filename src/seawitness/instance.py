@@ -25,10 +25,12 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from seawitness import keyring
+from seawitness.errors import ConfigError
 from seawitness.ingest.submit import submit
 from seawitness.keyring import KeyPair
 from seawitness.model.canonical import canonical_bytes
 from seawitness.model.entry import Entry
+from seawitness.model.times import format_utc, now_utc
 from seawitness.store import schema as s
 from seawitness.store.log import sign_checkpoint
 from seawitness.store.store import Store
@@ -47,7 +49,7 @@ KNOWN_ORGS = {
 }
 
 
-class InstanceError(RuntimeError):
+class InstanceError(ConfigError):
     """No instance here, or its settings or keys are unusable."""
 
 
@@ -58,14 +60,6 @@ def find_instance(start: Path | None = None) -> Path | None:
         if (folder / SETTINGS).is_file():
             return folder
     return None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -86,7 +80,7 @@ class Instance:
             raise InstanceError(f"{root} is already a seawitness instance")
         root.mkdir(parents=True, exist_ok=True)
         origin = origin or f"seawitness.local/{secrets.token_hex(4)}"
-        settings = f'origin = "{origin}"\ncreated = "{_iso(_now())}"\n'
+        settings = f'origin = "{origin}"\ncreated = "{format_utc(now_utc())}"\n'
         if db_url:
             settings += f'database = "{db_url}"\n'
         keys_dir = root / "keys"
@@ -170,7 +164,7 @@ class Instance:
             "key_id": key.key_id,
             "stakeholder": sid,
             "vkey": key.vkey,
-            "valid_from": _iso(valid_from or datetime(2000, 1, 1, tzinfo=UTC)),
+            "valid_from": format_utc(valid_from or datetime(2000, 1, 1, tzinfo=UTC)),
         }
         if admin:
             krec["admin"] = True
@@ -201,7 +195,7 @@ class Instance:
                 submitter=submitter,
                 key_id=key.key_id,
                 seq=seq,
-                submitted_at=_now(),
+                submitted_at=now_utc(),
             )
             entries.append(e.signed(key.sign))
             seq += 1

@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from seawitness.errors import ConfigError
 from seawitness.tlog.keys import generate_private_key
 from seawitness.tlog.note import Ed25519Signer, NoteError, signer_from_skey
 
 
-class KeyError_(LookupError):
+class KeyFileError(ConfigError):
     """A key file is missing, unreadable or has unsafe permissions."""
 
 
@@ -53,7 +54,7 @@ def key_name(text: str) -> str:
     """A valid signed-note key name for an organisation or person (no spaces, no '+')."""
     name = re.sub(r"[\s+]+", "_", text.strip())
     if not name:
-        raise KeyError_("a key needs a non-empty name")
+        raise KeyFileError("a key needs a non-empty name")
     return name
 
 
@@ -68,7 +69,7 @@ def save(directory: Path, name: str, skey: str, vkey: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{file_name(name)}.key"
     if path.exists():
-        raise KeyError_(f"{path} exists; refusing to overwrite a private key")
+        raise KeyFileError(f"{path} exists; refusing to overwrite a private key")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(skey + "\n")
@@ -81,13 +82,13 @@ def load(path: Path) -> KeyPair:
     try:
         skey = path.read_text().strip()
     except OSError as exc:
-        raise KeyError_(f"cannot read key file {path}: {exc.strerror}") from None
+        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
     if os.name == "posix" and path.stat().st_mode & 0o077:
-        raise KeyError_(f"{path} is readable by others; run: chmod 600 {path}")
+        raise KeyFileError(f"{path} is readable by others; run: chmod 600 {path}")
     try:
         return KeyPair(signer_from_skey(skey))
     except (NoteError, ValueError) as exc:
-        raise KeyError_(f"{path} is not a seawitness private key: {exc}") from None
+        raise KeyFileError(f"{path} is not a seawitness private key: {exc}") from None
 
 
 def file_name(name: str) -> str:

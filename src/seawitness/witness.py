@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from seawitness.errors import SeawitnessError
 from seawitness.tlog.checkpoint import Checkpoint, open_checkpoint
 from seawitness.tlog.merkle import ProofError, verify_consistency
 from seawitness.tlog.note import (
@@ -40,7 +41,7 @@ from seawitness.tlog.note import (
 from seawitness.tlog.tiles import TileHashReader, tile_path
 
 
-class WitnessError(RuntimeError):
+class WitnessError(SeawitnessError):
     """The round failed; ``fork`` is True when the log was caught misbehaving."""
 
     def __init__(self, message: str, *, fork: bool = False) -> None:

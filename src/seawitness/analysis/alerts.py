@@ -46,6 +46,7 @@ from seawitness.analysis.limits import (
     RuleSet,
     evaluate_all,
 )
+from seawitness.errors import InputError
 from seawitness.model.records import Detection, Measurement
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class AlertError(ValueError):
+class AlertError(InputError):
     """Inputs that cannot be charted (mixed stations or units, too small a baseline)."""
 
 

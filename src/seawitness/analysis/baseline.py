@@ -55,6 +55,7 @@ from scipy import stats
 from seawitness.analysis import censored as cen
 from seawitness.analysis import trends as tr
 from seawitness.analysis.from_store import current_measurements, station_zones
+from seawitness.errors import InputError
 from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.model.records import Detection, Measurement
 from seawitness.store.store import Query, Store
@@ -87,7 +88,7 @@ DISCHARGE_START = datetime(2023, 8, 24, 4, 3, tzinfo=UTC)
 DEFAULT_BASELINE_SINCE = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-class BaselineError(ValueError):
+class BaselineError(InputError):
     """No usable series (no results, or units that cannot be put on one scale)."""
 
 

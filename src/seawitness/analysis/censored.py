@@ -40,6 +40,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from seawitness.errors import InputError
+
 __all__ = [
     "MAX_PERCENT_CENSORED",
     "MIN_DETECTS_PARAMETRIC",
@@ -69,7 +71,7 @@ MAX_PERCENT_CENSORED = 80.0
 MIN_DETECTS_PARAMETRIC = 3
 
 
-class CensoredDataError(ValueError):
+class CensoredDataError(InputError):
     """Base class for refusals of the censored-data estimators."""
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from seawitness.analysis.limits import LowConfidenceWarning, is_low_confidence
+from seawitness.errors import InputError
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -79,7 +80,7 @@ DOSE_CONSTRAINT_SV_PER_YEAR: float = 50e-6
 _FOODS = ("fish", "shellfish", "seaweed")
 
 
-class DoseError(ValueError):
+class DoseError(InputError):
     """A dose that cannot be computed with what was given; the message says what is missing."""
 
 

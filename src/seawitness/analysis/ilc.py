@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from seawitness.errors import InputError
+
 __all__ = [
     "ISO_MAD_FACTOR",
     "ISO_SD_FACTOR",
@@ -59,7 +61,7 @@ ISO_SD_FACTOR = 1.134
 IAEA_U_TEST_LIMIT = 2.58
 
 
-class IlcInputError(ValueError):
+class IlcInputError(InputError):
     """Inputs unusable for a proficiency-test evaluation."""
 
 

@@ -58,6 +58,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from seawitness.errors import InputError, SeawitnessWarning
 from seawitness.harmonize.units import ConversionError, conversion_factor, parse_unit
 from seawitness.model.nuclides import normalize_nuclide
 from seawitness.model.records import Basis, Detection, Measurement, Medium
@@ -93,11 +94,11 @@ RULESET_SCHEMA = "seawitness/ruleset/v1"
 _GRADES = ("LOW", "LOW-MED", "MED", "MED-HIGH", "HIGH")
 
 
-class LowConfidenceWarning(UserWarning):
+class LowConfidenceWarning(SeawitnessWarning):
     """A number loaded from configuration is graded LOW or comes from memory: verify it."""
 
 
-class RuleSetError(ValueError):
+class RuleSetError(InputError):
     """A rule-set file that cannot be loaded; the message names the file and field."""
 
 

@@ -29,6 +29,7 @@ from seawitness.analysis.limits import (
     load_rules,
     summarize,
 )
+from seawitness.errors import InputError
 from seawitness.harmonize.units import ConversionError, parse_unit
 from seawitness.model.nuclides import normalize_nuclide
 from seawitness.model.records import (
@@ -59,7 +60,7 @@ _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_TIME_MARK = "sampled_at"
 
 
-class CsvInputError(click.ClickException):
+class CsvInputError(InputError):
     """A CSV input problem, reported as ``file:line:column: message``."""
 
 

@@ -62,6 +62,7 @@ from typing import Any
 
 from seawitness.analysis import ilc
 from seawitness.analysis.from_store import current_measurements
+from seawitness.errors import InputError
 from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.model.records import Analysis, Detection, Measurement
 from seawitness.store.store import Query, Store
@@ -83,7 +84,7 @@ NOT_SCORED_ND = (
 )
 
 
-class SplitError(ValueError):
+class SplitError(InputError):
     """A split sample that cannot be scored as asked (e.g. unknown reference lab)."""
 
 

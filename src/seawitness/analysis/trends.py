@@ -28,6 +28,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from seawitness.errors import InputError
+
 __all__ = [
     "TrendResult",
     "akritas_theil_sen",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class TrendInputError(ValueError):
+class TrendInputError(InputError):
     """Inputs unusable for a trend test (length mismatch, too few points...)."""
 
 

@@ -15,7 +15,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from seawitness.analysis.limits import (
@@ -27,11 +27,13 @@ from seawitness.analysis.limits import (
     load_rules,
     summarize,
 )
+from seawitness.errors import InputError, NotFoundError
 from seawitness.export.rows import export_rows, record_of
 from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.instance import Instance
 from seawitness.model import Measurement
 from seawitness.model.records import Detection
+from seawitness.model.times import format_utc, parse_instant
 from seawitness.model.zones import OUTLET, ZONE_OUTLET, ZONE_SQUARE, ZONE_UNKNOWN
 from seawitness.store.log import latest_checkpoint, tile_reader
 from seawitness.store.store import Query, Store
@@ -48,7 +50,7 @@ DEFAULT_LIMIT = 100
 DISCHARGE_START = datetime(2023, 8, 24, 4, 3, tzinfo=UTC)
 
 
-class BadParameter(ValueError):
+class BadParameter(InputError):
     """A request parameter that cannot be used; ``param`` names it for the error body."""
 
     def __init__(self, param: str, detail: str) -> None:
@@ -57,7 +59,7 @@ class BadParameter(ValueError):
         self.detail = detail
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError):
     """The station, record or rule set asked for does not exist."""
 
 
@@ -69,15 +71,9 @@ def parse_time(param: str, text: str | None) -> datetime | None:
     if text is None or text == "":
         return None
     try:
-        if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadParameter(
-            param, f"{text!r} is not an ISO 8601 date or time (e.g. 2023-08-24)"
-        ) from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+        return parse_instant(text, field=param)
+    except InputError as exc:
+        raise BadParameter(param, str(exc).removeprefix(f"{param}: ")) from None
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -523,7 +519,7 @@ def point(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def iso(t: datetime | None) -> str | None:
-    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if t is None else format_utc(t)
 
 
 _MEASUREMENT_FIELDS = frozenset(Measurement.__dataclass_fields__)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from seawitness import keyring
-from seawitness.cli.common import console, friendly_errors, open_instance, print_table
+from seawitness.cli.common import console, open_instance, print_table
 from seawitness.model.canonical import canonical_bytes
 from seawitness.model.entry import Entry
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from seawitness.model.times import format_utc, now_utc, parse_instant
 
 
 @click.command()
@@ -26,7 +23,6 @@ def _now() -> datetime:
     show_default=True,
     help="Folder for NAME.key (mode 0600) and NAME.pub.",
 )
-@friendly_errors
 def keygen(name: str, out: Path) -> None:
     """Make an Ed25519 key pair for a stakeholder or witness called NAME.
 
@@ -66,10 +62,7 @@ KINDS = ["lab", "programme", "regulator", "operator", "witness", "admin"]
 
 
 def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    return None if value is None else parse_instant(value)
 
 
 def _key_record(
@@ -85,10 +78,10 @@ def _key_record(
         "key_id": f"{vk.name}+{vk.key_id.hex()}",
         "stakeholder": sid,
         "vkey": vkey,
-        "valid_from": valid_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "valid_from": format_utc(valid_from),
     }
     if valid_until:
-        rec["valid_until"] = valid_until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        rec["valid_until"] = format_utc(valid_until)
     return rec
 
 
@@ -101,7 +94,6 @@ def _key_record(
 @click.option("--valid-from", help="Key valid from (ISO 8601; default now).")
 @click.option("--valid-until", help="Key valid until (ISO 8601; default open).")
 @click.pass_context
-@friendly_errors
 def stakeholder_add(
     ctx: click.Context,
     sid: str,
@@ -114,7 +106,7 @@ def stakeholder_add(
 ) -> None:
     """Register stakeholder SID with a key; both are log entries signed by the admin."""
     inst = open_instance(ctx)
-    rec = _key_record(sid, vkey, _parse_time(valid_from) or _now(), _parse_time(valid_until))
+    rec = _key_record(sid, vkey, _parse_time(valid_from) or now_utc(), _parse_time(valid_until))
     person: dict[str, object] = {"id": sid, "name": name, "kind": kind}
     if country:
         person["country"] = country.upper()
@@ -131,7 +123,6 @@ def stakeholder_add(
 @click.option("--vkey", required=True, help="The new verifier key.")
 @click.option("--keep-old", is_flag=True, help="Do not revoke the current key(s).")
 @click.pass_context
-@friendly_errors
 def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) -> None:
     """Register a new key for SID and revoke its current keys from now on."""
     from sqlalchemy import select
@@ -139,7 +130,7 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
     from seawitness.store import schema as s
 
     inst = open_instance(ctx)
-    now = _now()
+    now = now_utc()
     rec = _key_record(sid, vkey, now, None)
     with inst.store.transaction() as conn:
         old = [
@@ -163,7 +154,7 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
                     "revocation",
                     {
                         "key_id": k,
-                        "revoked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "revoked_at": format_utc(now),
                         "reason": "rotated",
                     },
                 )
@@ -181,7 +172,6 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
 @click.argument("key_id")
 @click.option("--reason", required=True, help="Why (e.g. 'key compromised').")
 @click.pass_context
-@friendly_errors
 def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
     """Revoke KEY_ID from now on: later entries signed with it are rejected.
 
@@ -191,7 +181,7 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
     inst = open_instance(ctx)
     rec: dict[str, object] = {
         "key_id": key_id,
-        "revoked_at": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "revoked_at": format_utc(now_utc()),
         "reason": reason,
     }
     with inst.store.transaction() as conn:
@@ -206,7 +196,6 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
 
 @stakeholder.command("list")
 @click.pass_context
-@friendly_errors
 def stakeholder_list(ctx: click.Context) -> None:
     """List stakeholders and their keys (demo keys are marked)."""
     from sqlalchemy import select
@@ -241,7 +230,7 @@ def _sign_all(
     key: keyring.KeyPair, submitter: str, start_seq: int, items: list[tuple[str, bytes]]
 ) -> list[Entry]:
     out = []
-    when = _now()
+    when = now_utc()
     for i, (kind, body) in enumerate(items):
         e = Entry(
             kind=kind,
@@ -317,7 +306,6 @@ def _send(
     "--server", metavar="URL", help="Submit to a seawitness server instead of the local instance."
 )
 @click.pass_context
-@friendly_errors
 def submit(
     ctx: click.Context,
     path: Path,
@@ -358,7 +346,6 @@ def submit(
 @click.option("--as", "as_", help="Stakeholder id to submit as (default: the key's name).")
 @click.option("--server", metavar="URL")
 @click.pass_context
-@friendly_errors
 def correct(
     ctx: click.Context,
     leaf: int,
@@ -416,7 +403,6 @@ def correct(
 @click.option(
     "--interval", type=float, default=0, help="Seconds between rounds (0: one round and exit)."
 )
-@friendly_errors
 def witness(
     log_url: str, key_path: Path, state_dir: Path, log_vkey: str | None, interval: float
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from seawitness.errors import SeawitnessError
 from seawitness.instance import Instance, InstanceError, find_instance
 
 console = Console(stderr=True)
@@ -39,21 +39,16 @@ def open_instance(ctx: click.Context) -> Instance:
         raise click.ClickException(str(exc)) from None
 
 
-def friendly_errors(f: F) -> F:
-    """Show expected failures as one clear line (and exit 1), never as a traceback."""
-    from seawitness.ingest.base import IngestError
-    from seawitness.ingest.submit import SubmissionError
-    from seawitness.keyring import KeyError_
-    from seawitness.store.db import DatabaseError
+class SeawitnessGroup(click.Group):
+    """The root command group: the CLI's one place that turns the errors seawitness
+    raises on purpose (:class:`~seawitness.errors.SeawitnessError`) into one clear line
+    and exit status 1. Anything else is a bug and keeps its traceback."""
 
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return f(*args, **kwargs)
-        except (IngestError, SubmissionError, KeyError_, DatabaseError, InstanceError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+            return super().invoke(ctx)
+        except SeawitnessError as exc:
+            raise click.ClickException(exc.diagnostics()) from None
 
 
 def print_table(

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from seawitness import __version__
 from seawitness.cli.common import (
+    SeawitnessGroup,
     console,
-    friendly_errors,
     open_instance,
     print_json,
     print_table,
@@ -21,7 +21,7 @@ from seawitness.instance import Instance
 from seawitness.store.store import Query
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SeawitnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seawitness")
 @click.option(
     "--instance",
@@ -67,7 +67,6 @@ def _progress() -> Progress:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--origin", help="Log origin name for checkpoints (default: a random local one).")
 @click.pass_context
-@friendly_errors
 def init(ctx: click.Context, directory: Path, origin: str | None) -> None:
     """Create an empty instance in DIRECTORY: database, log key and administrator key.
 
@@ -157,7 +156,6 @@ FORMATS = ["orbs", "nra", "maris", "csv", "seawitness"]
     help="With --skip-invalid: write rejected rows and reasons to this CSV.",
 )
 @click.pass_context
-@friendly_errors
 def import_(
     ctx: click.Context,
     path: Path,
@@ -242,7 +240,6 @@ def _make_query(station, nuclide, medium, org, since, until, bbox, history, limi
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
-@friendly_errors
 def query(ctx: click.Context, limit: int, as_json: bool, **filters) -> None:
     """Show measurements matching the filters (current versions unless --history).
 
@@ -280,7 +277,6 @@ def query(ctx: click.Context, limit: int, as_json: bool, **filters) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
-@friendly_errors
 def stations(ctx: click.Context, as_json: bool) -> None:
     """List stations with coordinates, zone and number of results.
 
@@ -309,7 +305,6 @@ def stations(ctx: click.Context, as_json: bool) -> None:
 )
 @_query_options
 @click.pass_context
-@friendly_errors
 def export(ctx: click.Context, fmt: str, out: Path, **filters) -> None:
     """Export current measurements (CSV, Parquet) or stations (GeoJSON).
 
@@ -365,7 +360,6 @@ def export(ctx: click.Context, fmt: str, out: Path, **filters) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.pass_context
-@friendly_errors
 def demo(ctx: click.Context, directory: Path, no_serve: bool, port: int, host: str) -> None:
     """Create an instance, load the bundled real data, and serve the dashboard.
 
@@ -410,7 +404,6 @@ def _serve(inst: Instance, host: str, port: int) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.pass_context
-@friendly_errors
 def serve(ctx: click.Context, port: int, host: str) -> None:
     """Serve the HTTP API and the dashboard for this instance.
 

@@ -23,10 +23,10 @@ from rich.progress import (
 )
 
 from seawitness.cli.common import console, open_instance, out
+from seawitness.errors import RemoteError, VerificationError
 from seawitness.mirror.audit import audit
 from seawitness.mirror.proof import build_proof, verify_proof
 from seawitness.mirror.publish import publish
-from seawitness.mirror.source import MirrorError
 
 __all__ = ["COMMANDS", "audit_command", "prove", "publish_command", "verify_proof_command"]
 
@@ -132,8 +132,6 @@ def publish_command(
                 quorum=quorum,
                 progress=advance,
             )
-    except MirrorError as exc:
-        raise click.ClickException(exc.diagnostics()) from None
     finally:
         inst.store.close()
     console.print(
@@ -195,7 +193,7 @@ def audit_command(
                 workers=workers,
                 progress=advance,
             )
-    except MirrorError as exc:  # AuditFailure, or the mirror could not be read
+    except (VerificationError, RemoteError) as exc:  # a failed check, or an unreadable mirror
         out.print(f"[bold red]AUDIT FAILED[/] {escape(exc.diagnostics())}", highlight=False)
         sys.exit(1)
     for warning in report.warnings:
@@ -261,8 +259,6 @@ def prove(ctx: click.Context, record: str, out_file: Path | None) -> None:
     inst = open_instance(ctx)
     try:
         bundle = build_proof(inst.store, record)
-    except (MirrorError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         inst.store.close()
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"

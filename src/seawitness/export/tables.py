@@ -20,6 +20,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from seawitness.model.times import format_utc
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -96,7 +98,7 @@ def _cell(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return format_utc(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):

@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import radioactivedecay as rd
 
+from seawitness.errors import InputError
 from seawitness.model.nuclides import decay_name
 from seawitness.model.records import Measurement
 
@@ -54,7 +55,7 @@ DATASET: str = f"ICRP-107 ({rd.DEFAULTDATA.dataset_name}, radioactivedecay {rd._
 _SECONDS_PER_YEAR = 365.2422 * 86400.0  # the year radioactivedecay and ICRP-107 use
 
 
-class DecayError(ValueError):
+class DecayError(InputError):
     """A nuclide that cannot be decay-corrected (a sum, a gross value, an unknown name)."""
 
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import pint
 
+from seawitness.errors import InputError
 from seawitness.model.nuclides import is_tritium
 from seawitness.model.records import Basis, Measurement
 
@@ -81,7 +82,7 @@ TU_BQ_PER_KG: float = (2.0 * 1000.0 / _MOLAR_MASS_WATER_G_PER_MOL * _AVOGADRO_PE
 TYPICAL_SEAWATER_DENSITY_KG_PER_L: float = 1.025
 
 
-class ConversionError(ValueError):
+class ConversionError(InputError):
     """A conversion that cannot be done with the quantities given; the message says why."""
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seawitness.errors import InputError
 from seawitness.model import Measurement, Station
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """A bad row: ``file:line:column: what is wrong, what was expected``.
 
     ``line`` is 1-based as an editor shows it (for a workbook: the sheet row), ``column``

@@ -19,12 +19,12 @@ import math
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from seawitness.errors import InputError, SeawitnessError
 from seawitness.ingest.base import IngestError, ReadResult, Rejected
 from seawitness.model import (
     Analysis,
@@ -37,13 +37,8 @@ from seawitness.model import (
     check_coordinates,
 )
 from seawitness.model.nuclides import UnknownNuclide, normalize_nuclide
+from seawitness.model.times import parse_local, parse_with_format, zone
 from seawitness.model.zones import zone_for
-
-# Japan has kept standard time all year since 1952, so a fixed +09:00 offset is exact for
-# every monitoring result we read; the zone *name* is what records keep in ``source_tz``.
-JST = timezone(timedelta(hours=9), "JST")
-TOKYO = "Asia/Tokyo"
-MIN_YEAR, MAX_YEAR = 1945, 2200  # same bounds as Measurement.validate
 
 # Units we know, with the basis they imply. None = the basis must come from elsewhere
 # (``Bq/kg`` alone does not say wet or dry). Units are stored as the source writes them;
@@ -71,79 +66,13 @@ UNIT_BASIS: dict[str, Basis | None] = {
 }
 
 
-class RowError(ValueError):
+class RowError(InputError):
     """A problem in one cell; the reader adds file and line and makes an IngestError."""
 
     def __init__(self, column: str | int | None, message: str) -> None:
         super().__init__(message)
         self.column = column
         self.reason = message
-
-
-# -- times -----------------------------------------------------------------------------
-
-
-def _check_date(y: int, mo: int, d: int, text: str) -> None:
-    if not (MIN_YEAR <= y <= MAX_YEAR):
-        raise ValueError(f"impossible date {text!r}: year {y} (expected {MIN_YEAR}..{MAX_YEAR})")
-    if not 1 <= mo <= 12:
-        raise ValueError(f"impossible date {text!r}: month {mo} (expected 1..12)")
-
-
-@lru_cache(maxsize=65536)
-def parse_local_time(text: str, tz: tzinfo = JST) -> tuple[datetime, bool]:
-    """Parse ``YYYY/M/D[ H:MM[:SS]]`` or ``YYYY-MM-DD[ HH:MM[:SS]]`` local time.
-
-    Returns ``(time in UTC, day_only)``. A date without a time is taken as local midnight
-    and flagged ``day_only`` so the record can say ``time_precision = day``. Cached: the
-    same date string recurs for every nuclide and every side-by-side block of a row.
-    """
-    s = text.strip()
-    date_part, _, time_part = s.replace("T", " ").partition(" ")
-    sep = "/" if "/" in date_part else "-"
-    bits = date_part.split(sep)
-    if len(bits) != 3 or not all(b.isdigit() for b in bits):
-        raise ValueError(f"not a date: {text!r} (expected YYYY/M/D or YYYY-MM-DD [H:MM])")
-    y, mo, d = (int(b) for b in bits)
-    _check_date(y, mo, d, text)
-    hh = mm = ss = 0
-    time_part = time_part.strip()
-    if time_part:
-        tb = time_part.split(":")
-        try:
-            hh, mm = int(tb[0]), int(tb[1])
-            ss = int(float(tb[2])) if len(tb) > 2 else 0
-        except (ValueError, IndexError):
-            raise ValueError(f"not a time of day: {text!r} (expected H:MM)") from None
-    try:
-        local = datetime(y, mo, d, hh, mm, ss, tzinfo=tz)
-    except ValueError as exc:
-        raise ValueError(f"impossible date {text!r}: {exc}") from None
-    return local.astimezone(UTC), not time_part
-
-
-def parse_with_format(text: str, fmt: str, tz: tzinfo) -> tuple[datetime, bool]:
-    """Parse ``text`` with a strptime format; day_only when the format has no hour."""
-    try:
-        t = datetime.strptime(text.strip(), fmt)
-    except ValueError as exc:
-        raise ValueError(f"time {text!r} does not match format {fmt!r} ({exc})") from None
-    _check_date(t.year, t.month, t.day, text)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=tz)
-    return t.astimezone(UTC), "%H" not in fmt and "%I" not in fmt
-
-
-def zone(name: str) -> tzinfo:
-    """A time zone by IANA name (``Asia/Tokyo`` uses the exact fixed +09:00)."""
-    if name == TOKYO:
-        return JST
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (expected an IANA name)") from None
 
 
 # -- numbers and units --------------------------------------------------------------------
@@ -371,7 +300,7 @@ def read_generic(path: Path, mapping: Path | Mapping, skip_invalid: bool = False
     return result
 
 
-class _NotAnalysed(Exception):
+class _NotAnalysed(SeawitnessError):
     """The row's value cell says the nuclide was not analysed: counted, not stored."""
 
 
@@ -432,7 +361,7 @@ def _generic_row(m: Mapping, index: dict[str, int], row: list[str], tz: tzinfo) 
             fmt = m.time_format if (tod or not m.date_format) else m.date_format
             kw["sampled_at"], day = parse_with_format(text, fmt, tz)
         else:
-            kw["sampled_at"], day = parse_local_time(text, tz)
+            kw["sampled_at"], day = parse_local(text, tz)
     except ValueError as exc:
         raise RowError(t_col, str(exc)) from None
     if day:

@@ -31,18 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from seawitness.data import bundled_path
+from seawitness.errors import SeawitnessError
 from seawitness.ingest.base import ReadResult
-from seawitness.ingest.generic import (
-    MAX_YEAR,
-    MIN_YEAR,
-    Collector,
-    RowError,
-    nuclide,
-    parse_number,
-    unit_basis,
-)
+from seawitness.ingest.generic import Collector, RowError, nuclide, parse_number, unit_basis
 from seawitness.model import Basis, Detection, Medium, RecordError, Station, check_coordinates
 from seawitness.model.nuclides import UnknownNuclide
+from seawitness.model.times import MAX_YEAR, MIN_YEAR
 from seawitness.model.zones import zone_for
 
 _DETECTION = {"=": "=", "<": "<", "ND": "ND", "DE": "DE", "1": "=", "2": "<", "3": "ND", "4": "DE"}
@@ -132,7 +126,7 @@ def read_maris(path: Path, *, skip_invalid: bool = False) -> ReadResult:
     return result
 
 
-class _Ratio(Exception):
+class _Ratio(SeawitnessError):
     """An activity ratio row."""
 
 

@@ -40,21 +40,11 @@ from typing import Any
 import openpyxl
 
 from seawitness.ingest.base import IngestError, ReadResult
-from seawitness.ingest.generic import (
-    JST,
-    MAX_YEAR,
-    MIN_YEAR,
-    TOKYO,
-    Collector,
-    RowError,
-    nuclide,
-    parse_local_time,
-    parse_number,
-    unit_basis,
-)
+from seawitness.ingest.generic import Collector, RowError, nuclide, parse_number, unit_basis
 from seawitness.ingest.stations import load_nra_stations
 from seawitness.model import Detection, Medium, RecordError, Station, check_coordinates
 from seawitness.model.nuclides import UnknownNuclide
+from seawitness.model.times import JST, MAX_YEAR, MIN_YEAR, TOKYO, parse_local
 from seawitness.model.zones import zone_for
 
 _NUC_HEADER = re.compile(
@@ -285,7 +275,7 @@ def _when(d: Any, t: Any) -> tuple[datetime, bool, str | None]:
         day_ = d
     elif isinstance(d, str):
         try:
-            t_utc, _ = parse_local_time(d)
+            t_utc, _ = parse_local(d)
         except ValueError as exc:
             raise RowError("Sampling date", str(exc)) from None
         day_ = t_utc.astimezone(JST).date()

@@ -44,20 +44,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from seawitness.errors import SeawitnessError
 from seawitness.ingest.base import IngestError, ReadResult
 from seawitness.ingest.generic import (
-    TOKYO,
     Collector,
     RowError,
     nuclide,
     parse_limit,
-    parse_local_time,
     parse_number,
     unit_basis,
 )
 from seawitness.ingest.stations import ORBS_CATEGORIES, OrbsStationTable, load_orbs_table
 from seawitness.model import Basis, Detection, Medium, RecordError, Station, check_coordinates
 from seawitness.model.nuclides import UnknownNuclide
+from seawitness.model.times import TOKYO, parse_local
 from seawitness.model.zones import zone_for
 
 DATE_HEADER = "Date and time of Sampling"
@@ -303,7 +303,7 @@ def _read_water_block(
                                      ",".join(row))  # fmt: skip
                 continue
             try:
-                when, day = parse_local_time(date)
+                when, day = parse_local(date)
             except ValueError as exc:
                 col.fail(i + 1, DATE_HEADER, str(exc), ",".join(row))
                 continue
@@ -389,7 +389,7 @@ def _read_biota_block(
         col.add(i + 1, raw, **base, **kw, replicate=rep, extra=extra)
 
 
-class _Skip(Exception):
+class _Skip(SeawitnessError):
     """Both Dt and ND empty (or '-'): not analysed."""
 
 
@@ -404,7 +404,7 @@ def _biota_row(
 
     extra: dict[str, str] = {}
     try:
-        when, day = parse_local_time(cell(0))
+        when, day = parse_local(cell(0))
     except ValueError as exc:
         raise RowError(DATE_HEADER, str(exc)) from None
     if day:
@@ -480,7 +480,7 @@ def _read_tidy(path: Path, rows: list[list[str]], col: Collector) -> None:
         try:
             lat = parse_number(get("lat") or "", "latitude") if get("lat") else None
             lon = parse_number(get("lon") or "", "longitude") if get("lon") else None
-            when, day = parse_local_time(get("begperiod") or "")
+            when, day = parse_local(get("begperiod") or "")
         except ValueError as exc:
             col.fail(i + 1, "begperiod/lat/lon", str(exc), raw())
             continue

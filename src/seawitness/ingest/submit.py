@@ -32,8 +32,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
+from seawitness.errors import InputError
 from seawitness.model import Correction, Measurement, RecordError
 from seawitness.model.entry import Entry, EntryError
+from seawitness.model.records import parse_utc
 from seawitness.store import schema as s
 from seawitness.store.bulk import insert_rows
 from seawitness.store.log import append_leaves, index_entries
@@ -42,7 +44,7 @@ from seawitness.store.store import Store, as_utc, measurement_row, series_key
 ADMIN_KINDS = frozenset({"stakeholder", "key", "revocation"})
 
 
-class SubmissionError(ValueError):
+class SubmissionError(InputError):
     """Entry ``index`` of a batch was rejected; nothing of the batch was stored."""
 
     def __init__(self, index: int, reason: str, record_hint: str = "") -> None:
@@ -346,9 +348,7 @@ class _Batch:
 
 
 def _t(v: str | None) -> datetime | None:
-    if v is None:
-        return None
-    return datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC)
+    return None if v is None else parse_utc(v)
 
 
 def _check_admin_record(kind: str, rec: dict[str, Any]) -> None:

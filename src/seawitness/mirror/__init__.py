@@ -16,22 +16,21 @@ from seawitness.mirror.audit import AuditFailure, AuditReport, audit, default_st
 from seawitness.mirror.proof import (
     PROOF_FORMAT,
     ProofCheck,
-    ProofError,
     ProofReport,
+    RecordProofError,
     build_proof,
     verify_proof,
 )
 from seawitness.mirror.publish import PublishError, PublishReport, publish
-from seawitness.mirror.source import MirrorError, MissingFileError, SourceError, open_source
+from seawitness.mirror.source import MissingFileError, SourceError, open_source
 
 __all__ = [
     "PROOF_FORMAT",
     "AuditFailure",
     "AuditReport",
-    "MirrorError",
     "MissingFileError",
     "ProofCheck",
-    "ProofError",
+    "RecordProofError",
     "ProofReport",
     "PublishError",
     "PublishReport",

@@ -56,6 +56,7 @@ from urllib.parse import quote
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from seawitness.errors import VerificationError
 from seawitness.ingest.submit import ADMIN_KINDS, KeyInfo, admin_anchor
 from seawitness.mirror.publish import (
     ADMIN_VKEY_FILE,
@@ -65,7 +66,6 @@ from seawitness.mirror.publish import (
     write_atomic,
 )
 from seawitness.mirror.source import (
-    MirrorError,
     MirrorSource,
     MissingFileError,
     SourceError,
@@ -73,6 +73,7 @@ from seawitness.mirror.source import (
     read_ahead,
 )
 from seawitness.model.entry import KINDS, Entry, EntryError
+from seawitness.model.times import parse_instant
 from seawitness.tlog.checkpoint import Checkpoint, CheckpointError
 from seawitness.tlog.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, root_hash, verify_consistency
 from seawitness.tlog.note import NoteError, parse_note, parse_vkey
@@ -104,7 +105,7 @@ _RECORD_KINDS = ADMIN_KINDS | {"correction"}
 _BUNDLES_PER_TASK = 8
 
 
-class AuditFailure(MirrorError):
+class AuditFailure(VerificationError):
     """The mirror is not a faithful copy of a valid log; the first problem found.
 
     ``leaf_index`` names the bad entry, or ``path`` the bad mirror file (a tile, an entry
@@ -351,9 +352,7 @@ def _check_entries(entries: Sequence[bytes], key_hints: dict[str, bytes]) -> lis
 
 
 def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a time")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_instant(value, naive=None, allow_date=False)
 
 
 class _Replay:

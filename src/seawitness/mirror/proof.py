@@ -58,9 +58,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
+from seawitness.errors import SeawitnessError, VerificationError
 from seawitness.mirror.publish import cosigned_checkpoint
-from seawitness.mirror.source import MirrorError
 from seawitness.model.entry import Entry, EntryError
+from seawitness.model.times import parse_instant
 from seawitness.store import schema as s
 from seawitness.store.log import tile_reader
 from seawitness.store.store import Store
@@ -75,7 +76,7 @@ __all__ = [
     "PROOF_FORMAT",
     "TLOG_PROOF_HEADER",
     "ProofCheck",
-    "ProofError",
+    "RecordProofError",
     "ProofReport",
     "build_proof",
     "find_leaf",
@@ -89,7 +90,7 @@ TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
 
 
-class ProofError(MirrorError):
+class RecordProofError(VerificationError):
     """A proof cannot be built (unknown record, not yet checkpointed) or read."""
 
 
@@ -114,9 +115,9 @@ def find_leaf(store: Store, record: int | str) -> int:
                 .limit(1)
             ).scalar_one_or_none()
         if leaf is None:
-            raise ProofError(f"no record with id {text} in the log")
+            raise RecordProofError(f"no record with id {text} in the log")
         return int(leaf)
-    raise ProofError(f"{text!r} is neither a leaf index nor a record id (64 hex digits)")
+    raise RecordProofError(f"{text!r} is neither a leaf index nor a record id (64 hex digits)")
 
 
 def tlog_proof_text(leaf_index: int, proof: list[bytes], checkpoint_note: str) -> str:
@@ -133,14 +134,16 @@ def build_proof(store: Store, record: int | str) -> dict[str, Any]:
     checkpoint = Checkpoint.from_text(parse_note(note).text)
     size = checkpoint.size
     if not 0 <= leaf < size:
-        raise ProofError(f"leaf {leaf} is not covered by the latest checkpoint (tree size {size})")
+        raise RecordProofError(
+            f"leaf {leaf} is not covered by the latest checkpoint (tree size {size})"
+        )
     data = store.entries_data([leaf])[leaf]
     entry = Entry.from_bytes(data)
     with store.engine.connect() as conn:
         reader = TileHashReader(size, tile_reader(conn), cache_tiles=16)
         path = reader.inclusion_proof(leaf)
         if reader.root_hash() != checkpoint.root_hash:
-            raise ProofError("the stored tiles do not lead to the checkpoint's root")
+            raise RecordProofError("the stored tiles do not lead to the checkpoint's root")
         key = (
             conn.execute(
                 select(s.keys.c.vkey, s.keys.c.leaf_index).where(s.keys.c.key_id == entry.key_id)
@@ -190,7 +193,7 @@ def _admin_vkey_for(store: Store, key_id: str) -> str:
         parsed = parse_vkey(admin)
         if f"{parsed.name}+{parsed.key_id.hex()}" == key_id:
             return admin
-    raise ProofError(f"key {key_id} is not registered in the log")
+    raise RecordProofError(f"key {key_id} is not registered in the log")
 
 
 def _b64(data: bytes) -> str:
@@ -234,7 +237,7 @@ class ProofReport:
         self.checks.append(ProofCheck(name, status, detail))
 
 
-class _Fail(Exception):
+class _Fail(SeawitnessError):
     """Stops verification: a check failed and later checks would be meaningless."""
 
 
@@ -276,9 +279,7 @@ def _verify_ed25519(vkey_public: bytes, entry: Entry) -> bool:
 
 
 def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a time")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_instant(value, naive=None, allow_date=False)
 
 
 def _trusted_policy(

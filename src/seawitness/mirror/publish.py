@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from seawitness.mirror.source import MirrorError
+from seawitness.errors import InputError
 from seawitness.store import schema as s
 from seawitness.store.log import bundle_at_width
 from seawitness.store.store import Store
@@ -78,7 +78,7 @@ Progress = Callable[[int, int], None]
 _TILE_QUERY_BATCH = 500
 
 
-class PublishError(MirrorError):
+class PublishError(InputError):
     """The log cannot be published (no checkpoint yet, inconsistent store, bad policy)."""
 
 

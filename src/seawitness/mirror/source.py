@@ -20,10 +20,11 @@ from typing import Protocol
 
 import httpx
 
+from seawitness.errors import RemoteError
+
 __all__ = [
     "DirectorySource",
     "HttpSource",
-    "MirrorError",
     "MirrorSource",
     "MissingFileError",
     "SourceError",
@@ -32,19 +33,11 @@ __all__ = [
 ]
 
 
-class MirrorError(Exception):
-    """Base class of the errors raised by :mod:`seawitness.mirror`."""
-
-    def diagnostics(self) -> str:
-        """A human-readable explanation, suitable for one line of CLI output."""
-        return str(self)
-
-
-class SourceError(MirrorError):
+class SourceError(RemoteError):
     """A mirror file could not be read (I/O or HTTP error other than "not found")."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path}: {reason}", where=path)
         self.path = path
         self.reason = reason
 

@@ -17,10 +17,12 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from seawitness.errors import InputError
 from seawitness.model.canonical import canonical_bytes, parse_canonical, record_id
+from seawitness.model.times import format_utc_micro, parse_instant
 
 ENTRY_SCHEMA = "seawitness/entry/v1"
 SIGNING_PREFIX = b"seawitness/entry/v1\n"
@@ -31,7 +33,7 @@ KINDS = frozenset(
 )
 
 
-class EntryError(ValueError):
+class EntryError(InputError):
     """A malformed or oversized entry."""
 
 
@@ -40,16 +42,6 @@ def _jstr(text: str) -> bytes:
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode("ascii") + b'"'  # nothing to escape
     return json.dumps(text, ensure_ascii=False).encode("utf-8")
-
-
-def _iso(t: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (by hand: it runs twice per entry)."""
-    if t.tzinfo is not UTC:
-        t = t.astimezone(UTC)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-        f"{t.second:02d}.{t.microsecond:06d}Z"
-    )
 
 
 _RECORD_START = b',"record":'
@@ -150,7 +142,7 @@ class Entry:
         tail = b"".join(
             (
                 b',"submitted_at":',
-                _jstr(_iso(self.submitted_at)),
+                _jstr(format_utc_micro(self.submitted_at)),
                 b',"submitter":',
                 _jstr(self.submitter),
                 b"}",
@@ -206,7 +198,7 @@ class Entry:
             raise EntryError(f"entry fields must be {sorted(expected)}, got {sorted(obj)}")
         try:
             sig = base64.b64decode(obj["signature"], validate=True)
-            when = datetime.fromisoformat(obj["submitted_at"].replace("Z", "+00:00"))
+            when = parse_instant(obj["submitted_at"], field="submitted_at", naive=None)
         except ValueError as exc:
             raise EntryError(f"bad signature or time: {exc}") from None
         if not isinstance(obj["seq"], int) or obj["seq"] < 0:

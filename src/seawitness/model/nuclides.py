@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from seawitness.errors import InputError
+
 TRITIUM_FORMS: frozenset[str] = frozenset({"H-3", "H-3:TFWT", "H-3:OBT"})
 
 _GROSS = {
@@ -99,7 +101,7 @@ _SYMBOL_FIRST = re.compile(r"^([A-Za-z]{1,2})[-\s]?(\d{1,3})(m\d?)?$")
 _MASS_FIRST = re.compile(r"^(\d{1,3})(m\d?)?[-\s]?([A-Za-z]{1,2})$")
 
 
-class UnknownNuclide(ValueError):
+class UnknownNuclide(InputError):
     """A nuclide name that cannot be mapped to a canonical form."""
 
 

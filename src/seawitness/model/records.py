@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
+from seawitness.errors import InputError
 from seawitness.model.canonical import FAST_JSON, canonical_bytes, record_id
 from seawitness.model.nuclides import normalize_nuclide
+from seawitness.model.times import format_utc, parse_instant
 
 MEASUREMENT_SCHEMA = "seawitness/measurement/v1"
 CORRECTION_SCHEMA = "seawitness/correction/v1"
@@ -72,7 +73,7 @@ class Analysis(StrEnum):
     PRECISE = "precise"
 
 
-class RecordError(ValueError):
+class RecordError(InputError):
     """A record that breaks a rule of the model; ``field`` names the offending field."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -98,21 +99,9 @@ def check_coordinates(lat: float | None, lon: float | None) -> None:
         raise RecordError("lon", f"longitude {lon} is outside -180..180")
 
 
-@lru_cache(maxsize=65536)
-def _utc_iso(t: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (by hand, and cached: it runs twice for every
-    record, and the records of one sample share their time)."""
-    if t.tzinfo is not UTC:
-        t = t.astimezone(UTC)
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
-
-
-def parse_utc(s: str) -> datetime:
-    """Parse an ISO 8601 time with a zone and return it in UTC."""
-    t = datetime.fromisoformat(s.replace("Z", "+00:00"))
-    if t.tzinfo is None:
-        raise ValueError(f"time {s!r} has no time zone")
-    return t.astimezone(UTC)
+def parse_utc(s: str, field: str = "time") -> datetime:
+    """Parse an ISO 8601 date-time that carries its zone, and return it in UTC."""
+    return parse_instant(s, field=field, naive=None, allow_date=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +225,7 @@ class Measurement:
             self.org,
             self.station,
             self.depth or "",
-            _utc_iso(self.sampled_at),
+            format_utc(self.sampled_at),
             self.analysis._value_ if self.analysis else "",
             self.medium._value_,
             self.species or "",
@@ -275,7 +264,7 @@ class Measurement:
             elif kind is _ENUM:
                 out[name] = getattr(v, "_value_", v)
             elif kind is _TIME:
-                out[name] = _utc_iso(v)
+                out[name] = format_utc(v)
             elif kind is _REPLICATE:
                 if v != 0:
                     out[name] = v

@@ -12,10 +12,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 
+from seawitness.errors import StoreError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(StoreError):
     """The database URL is wrong or the server cannot be reached."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from seawitness.errors import StoreError
 from seawitness.keyring import KeyPair
 from seawitness.model.entry import Entry
 from seawitness.store import schema as s
@@ -41,7 +42,7 @@ from seawitness.tlog.tiles import (
 _LEAF_PREFIX = b"\x00"
 
 
-class LogError(RuntimeError):
+class LogError(StoreError):
     """The persisted log is inconsistent or would become so."""
 
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from seawitness.errors import VerificationError
 from seawitness.tlog.merkle import HASH_SIZE, MAX_TREE_SIZE
 from seawitness.tlog.note import Signer, VerifiedNote, Verifier, open_note, sign_note
 
@@ -33,7 +34,7 @@ __all__ = [
 _SIZE_PATTERN = re.compile(r"(0|[1-9][0-9]*)")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(VerificationError):
     """A checkpoint is malformed or does not match what was expected; see ``reason``."""
 
     def __init__(self, reason: str) -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from seawitness.errors import VerificationError
+
 __all__ = [
     "ALG_COSIGNATURE_V1",
     "COSIGNATURE_SIZE",
@@ -50,7 +52,7 @@ COSIGNATURE_SIZE = _TIMESTAMP_SIZE + _ED25519_SIGNATURE_SIZE
 """Bytes of a cosignature after the 4-byte key ID: timestamp and Ed25519 signature."""
 
 
-class CosignatureError(ValueError):
+class CosignatureError(VerificationError):
     """A cosignature is malformed or does not verify; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:

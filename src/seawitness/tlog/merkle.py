@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from seawitness.errors import VerificationError
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -63,7 +65,7 @@ EMPTY_ROOT = _sha256(b"").digest()
 """``MTH({})``: the root hash of the empty tree."""
 
 
-class ProofError(ValueError):
+class ProofError(VerificationError):
     """A Merkle proof, or the arguments given to check or build one, is not valid.
 
     ``reason`` holds a human-readable explanation of what failed.

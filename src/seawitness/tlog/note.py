@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from seawitness.errors import VerificationError
 from seawitness.tlog.cosignature import (
     ALG_COSIGNATURE_V1,
     CosignatureError,
@@ -105,7 +106,7 @@ _ED25519_KEY_SIZE = 32
 _SKEY_PREFIX = "PRIVATE+KEY+"
 
 
-class NoteError(ValueError):
+class NoteError(VerificationError):
     """Base class of signed-note errors; ``reason`` holds a human-readable explanation."""
 
     def __init__(self, reason: str) -> None:

@@ -27,6 +27,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from seawitness.errors import VerificationError
 from seawitness.tlog.checkpoint import Checkpoint
 from seawitness.tlog.note import (
     ALG_COSIGNATURE_V1,
@@ -62,7 +63,7 @@ _LOG_KEY_TYPES = (ALG_ED25519, ALG_ECDSA)
 _WITNESS_KEY_TYPES = (ALG_COSIGNATURE_V1,)
 
 
-class PolicyError(ValueError):
+class PolicyError(VerificationError):
     """A policy file is invalid, or a checkpoint does not satisfy a policy.
 
     ``reason`` explains why; ``line`` is the 1-based line number for parse errors.

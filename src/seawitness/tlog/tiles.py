@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from seawitness.errors import VerificationError
 from seawitness.tlog.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -101,7 +102,7 @@ ReadEntryBundle = Callable[[int, int], bytes]
 """``read_entry_bundle(index, width) -> bytes``: an encoded entry bundle (or a longer one)."""
 
 
-class TileError(ValueError):
+class TileError(VerificationError):
     """A tile, tile path or entry bundle is malformed, missing or out of range.
 
     ``reason`` holds a human-readable explanation.

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from seawitness.model.times import parse_instant
 from seawitness.model.zones import (
     EARTH_RADIUS_KM,
     OUTLET,
@@ -259,7 +260,7 @@ def _expand(b: tuple[float, float, float, float], d: float) -> tuple[float, floa
 
 
 def _parse(t: str) -> datetime:
-    return datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return parse_instant(t)
 
 
 def _ts(t: datetime) -> float:
