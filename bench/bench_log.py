@@ -164,11 +164,11 @@ def bench_proofs(n: int, n_proofs: int, workdir: Path) -> dict[str, float]:
 
 
 def bench_signed_ingest(n: int, repeats: int) -> dict[str, float]:
-    from seawitness import keyring
     from seawitness.ingest.submit import submit
     from seawitness.instance import Instance
     from seawitness.model import Basis, Detection, Measurement, Medium
     from seawitness.model.entry import Entry
+    from seawitness.trust import keyring
 
     key, _ = keyring.generate("BENCH")
     base = datetime(2024, 1, 1, tzinfo=UTC)

@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seawitness import keyring
 from seawitness.analysis import splits as sp
 from seawitness.ingest.submit import submit
 from seawitness.model import Basis, Detection, Measurement, Medium
 from seawitness.model.entry import Entry
+from seawitness.trust import keyring
 from test_analysis_ilc import E4, E4_BIG_U, E4_SIGMA, E4_XPT
 
 SAMPLED = datetime(2025, 9, 1, 1, 0, tzinfo=UTC)

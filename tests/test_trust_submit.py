@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from seawitness import keyring
 from seawitness.ingest.submit import SubmissionError, submit
 from seawitness.model import Basis, Detection, Measurement, Medium
 from seawitness.model.canonical import canonical_bytes
 from seawitness.model.entry import Entry, EntryError
 from seawitness.store.store import Query
+from seawitness.trust import keyring
 
 
 def _measurement(value: float = 0.31, station: str = "KR-1") -> Measurement:

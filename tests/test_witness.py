@@ -9,7 +9,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from seawitness import keyring
 from seawitness.api.tlog_routes import router
 from seawitness.store import schema as s
 from seawitness.tlog.checkpoint import Checkpoint, sign_checkpoint
@@ -20,7 +19,8 @@ from seawitness.tlog.note import (
     open_note,
     parse_note,
 )
-from seawitness.witness import Witness, WitnessError
+from seawitness.trust import keyring
+from seawitness.trust.witness import Witness, WitnessError
 
 
 def _client(inst) -> TestClient:  # type: ignore[no-untyped-def]

@@ -24,16 +24,16 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from seawitness import keyring
 from seawitness.errors import ConfigError
 from seawitness.ingest.submit import submit
-from seawitness.keyring import KeyPair
 from seawitness.model.canonical import canonical_bytes
 from seawitness.model.entry import Entry
 from seawitness.model.times import format_utc, now_utc
 from seawitness.store import schema as s
 from seawitness.store.log import sign_checkpoint
 from seawitness.store.store import Store
+from seawitness.trust import keyring
+from seawitness.trust.keyring import KeyPair
 
 SETTINGS = "seawitness.toml"
 ADMIN = "admin"

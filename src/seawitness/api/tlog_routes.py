@@ -11,7 +11,7 @@ Writes:
   bytes of one entry, see :mod:`seawitness.model.entry`). All or nothing: a rejected
   batch changes nothing and the answer names the entry and the reason.
 * ``POST /api/v1/cosignatures``: a witness delivers its cosignature (pull-mode witnessing,
-  see :mod:`seawitness.witness`): the body is the checkpoint note it verified with its
+  see :mod:`seawitness.trust.witness`): the body is the checkpoint note it verified with its
   ``cosignature/v1`` line appended. The line must verify under the key of a registered
   witness stakeholder, over a checkpoint this log signed.
 """

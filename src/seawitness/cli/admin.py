@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from seawitness import keyring
 from seawitness.cli.common import console, open_instance, print_table
 from seawitness.model.canonical import canonical_bytes
 from seawitness.model.entry import Entry
 from seawitness.model.times import format_utc, now_utc, parse_instant
+from seawitness.trust import keyring
 
 
 @click.command()
@@ -255,7 +255,7 @@ def _send(
     key = keyring.load(key_path)
     submitter = as_ or key.name
     if server:
-        from seawitness.client import RemoteError, RemoteLog
+        from seawitness.ingest.remote import RemoteError, RemoteLog
 
         remote = RemoteLog(server)
         try:
@@ -419,7 +419,7 @@ def witness(
       seawitness witness --log http://127.0.0.1:8000 --key KINS.key --state kins-witness \\
           --log-key "seawitness.local/demo+1a2b3c4d+AQ..." --interval 60
     """
-    from seawitness.witness import Witness, WitnessError
+    from seawitness.trust.witness import Witness, WitnessError
 
     signer = keyring.load(key_path).signer.cosigner()
     try:

@@ -31,11 +31,11 @@ from sqlalchemy import Connection, func, insert, select
 
 from seawitness.ingest.base import ReadResult, Rejected
 from seawitness.ingest.submit import submit
-from seawitness.keyring import KeyPair
 from seawitness.model import Correction, Measurement
 from seawitness.model.entry import Entry
 from seawitness.store import schema as s
 from seawitness.store.store import Store, series_key
+from seawitness.trust.keyring import KeyPair
 
 SOURCE_REVISED = "source revised"
 

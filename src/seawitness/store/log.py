@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from seawitness.errors import StoreError
-from seawitness.keyring import KeyPair
 from seawitness.model.entry import Entry
 from seawitness.store import schema as s
 from seawitness.store.bulk import insert_rows
@@ -38,6 +37,7 @@ from seawitness.tlog.tiles import (
     updated_entry_bundles,
     updated_tiles,
 )
+from seawitness.trust.keyring import KeyPair
 
 _LEAF_PREFIX = b"\x00"
 

@@ -25,7 +25,7 @@ rejects the whole note; a note with no verified signature is rejected.
 
 Exceptions::
 
-    NoteError (ValueError)
+    NoteError (seawitness.errors.VerificationError)
     ├── MalformedNoteError      syntax error in a note
     ├── UnverifiedNoteError     well-formed, but no signature from a known key
     ├── InvalidSignatureError   a known key's signature does not verify

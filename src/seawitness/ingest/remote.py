@@ -1,4 +1,7 @@
-"""A small client for a seawitness server: submit signed entries, read sequence numbers."""
+"""A small client for a seawitness server: submit signed entries, read sequence numbers.
+
+A refusal raises :class:`~seawitness.errors.RemoteError` with the server's reason.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,8 @@ from typing import Any
 
 import httpx
 
+from seawitness.errors import RemoteError
 from seawitness.model.entry import Entry
-
-
-class RemoteError(RuntimeError):
-    """The server refused the request; the message is the server's reason."""
 
 
 class RemoteLog:
