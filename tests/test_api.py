@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from seawitness.api.app import create_app
+from seawitness.app import create_app
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from conftest import load_files
 from seawitness.cli.main import cli
 from seawitness.data import bundled_path
-from seawitness.export.rows import record_of
 from seawitness.ingest.base import ReadResult
 from seawitness.ingest.importer import import_results
 from seawitness.ingest.readers import read_path
 from seawitness.instance import Instance
 from seawitness.model.canonical import canonical_bytes
+from seawitness.store.records import record_of
 from test_import import fresh_db_url
 
 

@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from conftest import load_files, small_orbs_paths
-    from seawitness.api.app import create_app
+    from seawitness.app import create_app
     from seawitness.instance import Instance
 
     root = tmp_path_factory.mktemp("web")

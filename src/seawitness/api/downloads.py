@@ -26,12 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from seawitness.export.rows import export_rows
-from seawitness.export.tables import (
-    _ARROW,
-    MEASUREMENT_FIELDS,
-    _cell,
-    _header,
-)
+from seawitness.export.tables import _ARROW, _cell, _header
+from seawitness.model.columns import MEASUREMENT_FIELDS
 from seawitness.store.store import Query, Store
 
 BATCH = 5000

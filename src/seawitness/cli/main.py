@@ -321,7 +321,7 @@ def export(ctx: click.Context, fmt: str, out: Path, **filters) -> None:
     """
     from seawitness.export import write_csv, write_datapackage, write_geojson, write_parquet
     from seawitness.export.rows import export_rows
-    from seawitness.export.tables import MEASUREMENT_FIELDS, STATION_FIELDS
+    from seawitness.model.columns import MEASUREMENT_FIELDS, STATION_FIELDS
 
     inst = open_instance(ctx)
     q = _make_query(**filters)
@@ -391,7 +391,7 @@ def demo(ctx: click.Context, directory: Path, no_serve: bool, port: int, host: s
 
 def _serve(inst: Instance, host: str, port: int) -> None:
     try:
-        from seawitness.api.app import create_app
+        from seawitness.app import create_app
     except ImportError:  # pragma: no cover
         raise click.ClickException("the HTTP API is not available in this build") from None
     import uvicorn

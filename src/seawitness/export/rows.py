@@ -6,41 +6,27 @@ Exports read the entries so that every field of the record's JSON reaches the fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from seawitness.model import parse_utc
+from seawitness.store.records import with_records
 from seawitness.store.store import Query, Store
 
 _TIME_FIELDS = ("sampled_at", "reference_date")
-
-
-def record_of(entry_data: bytes) -> dict[str, Any] | None:
-    """The measurement dict inside a logged entry (a correction's replacement)."""
-    env = json.loads(entry_data)
-    rec = env["record"]
-    if env["kind"] == "correction":
-        return rec.get("replacement")
-    return rec if env["kind"] == "measurement" else None
 
 
 def export_rows(
     store: Store, q: Query | None = None, batch: int = 5000
 ) -> Iterator[dict[str, Any]]:
     """Index columns plus the full record, for each measurement matching ``q``."""
-    index = store.measurements(q)
-    for i in range(0, len(index), batch):
-        chunk = index[i : i + batch]
-        datas = store.entries_data([r["leaf_index"] for r in chunk])
-        for r in chunk:
-            rec = record_of(datas[r["leaf_index"]]) or {}
-            row = {k: v for k, v in rec.items() if k != "schema"}
-            for k in _TIME_FIELDS:
-                if k in row:
-                    row[k] = parse_utc(row[k])
-            for k in ("leaf_index", "record_id", "version", "supersedes", "reason", "retracted"):
-                row[k] = r[k]
-            if r["retracted"]:  # a retraction carries no record; show the index columns
-                row.update({k: v for k, v in r.items() if k not in row})
-            yield row
+    for r, rec in with_records(store, store.measurements(q), batch):
+        row = {k: v for k, v in (rec or {}).items() if k != "schema"}
+        for k in _TIME_FIELDS:
+            if k in row:
+                row[k] = parse_utc(row[k])
+        for k in ("leaf_index", "record_id", "version", "supersedes", "reason", "retracted"):
+            row[k] = r[k]
+        if r["retracted"]:  # a retraction carries no record; show the index columns
+            row.update({k: v for k, v in r.items() if k not in row})
+        yield row

@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seawitness.export.tables import INDEX_FIELDS, MEASUREMENT_FIELDS, STATION_FIELDS
 from seawitness.ingest.base import IngestError, ReadResult, Rejected
 from seawitness.model import Measurement, RecordError, Station
+from seawitness.model.columns import INDEX_FIELDS, MEASUREMENT_FIELDS, STATION_FIELDS
 
 _TYPES = {f.name: f.type for f in MEASUREMENT_FIELDS}
 _STATION_COLUMNS = [f.name for f in STATION_FIELDS]

@@ -2,7 +2,7 @@
 
 Every page is complete HTML with its map or charts drawn as inline SVG, so it works with
 no network and no JavaScript; the small script we ship only adds conveniences. Pages
-read aggregates and cached answers from :class:`seawitness.api.service.Service`, never
+read aggregates and cached answers from :class:`seawitness.service.Service`, never
 the whole table, so they stay fast on the full data set.
 """
 
@@ -20,7 +20,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from seawitness.analysis.limits import list_rule_sets
-from seawitness.api.service import (
+from seawitness.model.columns import MEASUREMENT_FIELDS
+from seawitness.model.zones import OUTLET, ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
+from seawitness.service import (
     DISCHARGE_START,
     SEA_RULES,
     BadParameter,
@@ -29,8 +31,6 @@ from seawitness.api.service import (
     iso,
     make_query,
 )
-from seawitness.export.tables import MEASUREMENT_FIELDS
-from seawitness.model.zones import OUTLET, ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
 from seawitness.store.store import Query
 from seawitness.web import coast, svg
 from seawitness.web.i18n import LANGS, Translator, negotiate

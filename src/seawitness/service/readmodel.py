@@ -1,4 +1,4 @@
-"""What the HTTP API and the dashboard both read: filters, stations, series, summaries.
+"""The read model: what the API, the dashboard and the reports read: stations, series, limits.
 
 The JSON endpoints and the HTML pages are two faces of the same questions, so the answers
 are computed here once. Everything that touches many rows is an SQL aggregate in the store
@@ -9,15 +9,15 @@ key changes by itself when one does.
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
+from seawitness.analysis.baseline import DISCHARGE_START
 from seawitness.analysis.limits import (
     LowConfidenceWarning,
     RuleSet,
@@ -27,165 +27,41 @@ from seawitness.analysis.limits import (
     load_rules,
     summarize,
 )
-from seawitness.errors import InputError, NotFoundError
-from seawitness.export.rows import export_rows, record_of
 from seawitness.harmonize.units import ConversionError, conversion_factor
-from seawitness.instance import Instance
 from seawitness.model import Measurement
 from seawitness.model.records import Detection
-from seawitness.model.times import format_utc, parse_instant
+from seawitness.model.times import format_utc
 from seawitness.model.zones import OUTLET, ZONE_OUTLET, ZONE_SQUARE, ZONE_UNKNOWN
+from seawitness.service.cache import SizeCache
+from seawitness.service.params import BadParameter, NotFound
 from seawitness.store.log import latest_checkpoint, tile_reader
+from seawitness.store.records import current_measurements, measurement_from_index, record_of
 from seawitness.store.store import Query, Store
 from seawitness.tlog.tiles import TileHashReader
+
+__all__ = ["DISCHARGE_START", "SEA_RULES", "Service", "iso", "outlet", "point"]
 
 T = TypeVar("T")
 
 #: Rule set whose levels are drawn on station charts (TEPCO sea-area tritium levels).
 SEA_RULES = "jp-tepco-sea"
-#: Largest page of JSON results; bigger pulls should use the streaming downloads.
-MAX_LIMIT = 10_000
-DEFAULT_LIMIT = 100
-#: Start of the ALPS treated-water discharge (first batch, 24 Aug 2023, JST).
-DISCHARGE_START = datetime(2023, 8, 24, 4, 3, tzinfo=UTC)
-
-
-class BadParameter(InputError):
-    """A request parameter that cannot be used; ``param`` names it for the error body."""
-
-    def __init__(self, param: str, detail: str) -> None:
-        super().__init__(f"{param}: {detail}")
-        self.param = param
-        self.detail = detail
-
-
-class NotFound(NotFoundError):
-    """The station, record or rule set asked for does not exist."""
-
-
-# -- parsing filters -------------------------------------------------------------------
-
-
-def parse_time(param: str, text: str | None) -> datetime | None:
-    """An ISO 8601 date or date-time; a time without a zone is taken as UTC."""
-    if text is None or text == "":
-        return None
-    try:
-        return parse_instant(text, field=param)
-    except InputError as exc:
-        raise BadParameter(param, str(exc).removeprefix(f"{param}: ")) from None
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``min_lon,min_lat,max_lon,max_lat`` in degrees (WGS 84), as GeoJSON orders it."""
-    if not text:
-        return None
-    try:
-        parts = tuple(float(x) for x in text.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 4 or not all(math.isfinite(x) for x in parts):
-        raise BadParameter("bbox", f"{text!r} is not four numbers min_lon,min_lat,max_lon,max_lat")
-    x0, y0, x1, y1 = parts
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise BadParameter(
-            "bbox", f"{text!r}: need -180<=min_lon<=max_lon<=180 and the same for lat"
-        )
-    return (x0, y0, x1, y1)
-
-
-def make_query(
-    *,
-    station: str | None = None,
-    org: str | None = None,
-    nuclide: str | None = None,
-    medium: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    bbox: str | None = None,
-    history: bool = False,
-    limit: int | None = DEFAULT_LIMIT,
-    offset: int = 0,
-) -> Query:
-    """A store :class:`Query` from request parameters, or :class:`BadParameter`."""
-    t0, t1 = parse_time("since", since), parse_time("until", until)
-    if t0 and t1 and t0 >= t1:
-        raise BadParameter("until", "must be later than since")
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise BadParameter("limit", f"must be 1..{MAX_LIMIT}; use format=csv for everything")
-    if offset < 0:
-        raise BadParameter("offset", "must be >= 0")
-    return Query(
-        station=station or None,
-        org=org or None,
-        nuclide=nuclide or None,
-        medium=medium or None,
-        since=t0,
-        until=t1,
-        bbox=parse_bbox(bbox),
-        history=history,
-        limit=limit,
-        offset=offset,
-    )
-
-
-# -- caching per tree size -------------------------------------------------------------
-
-
-class SizeCache:
-    """Values computed at one tree size; a new leaf makes them all stale at once.
-
-    Concurrent requests for the same missing value wait for one computation instead of
-    each starting their own (the first page view after start-up or after an import).
-    """
-
-    def __init__(self) -> None:
-        self._size = -1
-        self._values: dict[Any, Any] = {}
-        self._locks: dict[Any, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def _reset(self, size: int) -> None:
-        if size != self._size:
-            self._size, self._values, self._locks = size, {}, {}
-
-    def peek(self, size: int, key: Any) -> Any | None:
-        """The value if it is already computed for this size, else None."""
-        with self._lock:
-            self._reset(size)
-            return self._values.get(key)
-
-    def get(self, size: int, key: Any, compute: Callable[[], T]) -> T:
-        with self._lock:
-            self._reset(size)
-            if key in self._values:
-                return self._values[key]
-            key_lock = self._locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if size == self._size and key in self._values:
-                    return self._values[key]
-            value = compute()
-            with self._lock:
-                if size == self._size:
-                    self._values[key] = value
-        return value
 
 
 @dataclass
 class Service:
-    """Read-only questions about one instance, answered fast enough for a web page."""
+    """Read-only questions about one log and its store, answered fast enough for a page.
 
-    inst: Instance
+    :param store: the instance's store.
+    :param origin: the log's origin (the name its checkpoints carry).
+    """
+
+    store: Store
+    origin: str
     cache: SizeCache
 
     @classmethod
-    def for_instance(cls, inst: Instance) -> Service:
-        return cls(inst, SizeCache())
-
-    @property
-    def store(self) -> Store:
-        return self.inst.store
+    def open(cls, store: Store, origin: str) -> Service:
+        return cls(store, origin, SizeCache())
 
     def tree_size(self) -> int:
         return self.store.tree_size()
@@ -204,7 +80,7 @@ class Service:
                 lines = note.split("\n")
                 size, root = int(lines[1]), lines[2]
             return {
-                "origin": self.inst.origin,
+                "origin": self.origin,
                 "tree_size": self.tree_size(),
                 "checkpoint": {"size": size, "root_hash": root, "note": note},
                 "log_public_key": self.store.get_meta("log_vkey"),
@@ -380,7 +256,7 @@ class Service:
             try:
                 return load_rules(name)
             except RuleSetError as exc:  # a broken bundled file: a server fault, say which
-                raise RuntimeError(str(exc)) from None
+                raise RuntimeError(str(exc)) from None  # not bad input: our own file
 
     def _measurements_for(self, rs: RuleSet) -> Iterator[Measurement]:
         """Full records of the current results a rule set can apply to (SQL-filtered by
@@ -389,10 +265,7 @@ class Service:
         nuclides = sorted({n for r in rs.rules if r.evaluated for n in r.all_nuclides})
         for medium in media:
             for nuc in nuclides:
-                for row in export_rows(self.store, Query(medium=medium, nuclide=nuc)):
-                    if row.get("retracted"):
-                        continue
-                    yield measurement_from_row(row)
+                yield from current_measurements(self.store, Query(medium=medium, nuclide=nuc))
 
     def limits(self, name: str) -> dict[str, Any]:
         """Current results evaluated against one rule set: counts per class and per rule."""
@@ -474,7 +347,7 @@ class Service:
                 if (r["org"], r["station"]) in keys:
                     latest[(r["org"], r["station"])] = r  # ascending: the last one wins
             rows = sorted(latest.values(), key=lambda r: r["sampled_at"], reverse=True)
-            ms = [measurement_from_row(r) for r in rows]
+            ms = [measurement_from_index(r) for r in rows]
             evs = evaluate_all(ms, self.rule_set(SEA_RULES), zones=self.zones())
             by_record: dict[str, list[Any]] = defaultdict(list)
             for e in evs:
@@ -520,19 +393,6 @@ def point(r: dict[str, Any]) -> dict[str, Any]:
 
 def iso(t: datetime | None) -> str | None:
     return None if t is None else format_utc(t)
-
-
-_MEASUREMENT_FIELDS = frozenset(Measurement.__dataclass_fields__)
-
-
-def measurement_from_row(row: dict[str, Any]) -> Measurement:
-    """A :class:`Measurement` from an export row (full record) or an index row."""
-    d: dict[str, Any] = {k: v for k, v in row.items() if k in _MEASUREMENT_FIELDS and v is not None}
-    for k in ("sampled_at", "reference_date"):
-        if isinstance(d.get(k), datetime):
-            d[k] = iso(d[k])
-    d["schema"] = "seawitness/measurement/v1"
-    return Measurement.from_dict(d)
 
 
 def outlet() -> tuple[float, float]:

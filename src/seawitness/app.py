@@ -1,0 +1,126 @@
+"""The web application: the JSON API, the log endpoints and the dashboard, wired together.
+
+``create_app(inst)`` is what ``seawitness serve`` and ``seawitness demo`` run. The API
+(:mod:`seawitness.api`) and the dashboard (:mod:`seawitness.web`) both stand on the read
+model (:mod:`seawitness.service`) and know nothing of each other; this module is the only
+place that puts them in one ASGI app, and the API's one place that turns the errors
+seawitness raises on purpose (:class:`~seawitness.errors.SeawitnessError`) into answers:
+the JSON error body ``{"error", "detail"[, "parameter"]}`` for API clients, a readable
+page for a browser on the dashboard. Anything else is a bug and answers 500.
+
+Nothing it serves loads anything from another host: the dashboard's CSS, script, map and
+charts are ours, and the API docs at ``/docs`` come from an installed package.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from seawitness import __version__
+from seawitness.api import routes, tlog_routes
+from seawitness.api.openapi import DESCRIPTION, TAGS, install_docs, install_openapi
+from seawitness.errors import InputError, NotFoundError, SeawitnessError
+from seawitness.instance import Instance
+from seawitness.service import SEA_RULES, BadParameter, Service, make_query
+from seawitness.web import pages
+
+__all__ = ["create_app"]
+
+
+def _error(status: int, error: str, detail: str, parameter: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": error, "detail": detail}
+    if parameter:
+        body["parameter"] = parameter
+    return JSONResponse(body, status_code=status)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _status(exc: SeawitnessError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InputError):
+        return 400
+    return 500
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """One error shape for the API; a readable page for a browser on the dashboard."""
+
+    @app.exception_handler(SeawitnessError)
+    async def seawitness_error(request: Request, exc: SeawitnessError) -> Response:
+        status = _status(exc)
+        detail = str(exc)
+        param = None
+        if isinstance(exc, BadParameter):
+            param = exc.param
+        if _wants_html(request):
+            return pages.error_page(request, status, detail)
+        return _error(status, exc.code, detail, param)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        loc = [str(x) for x in first.get("loc", ()) if x not in ("query", "path", "body")]
+        param = loc[0] if loc else None
+        detail = f"{param}: {first.get('msg', 'invalid')}" if param else str(first.get("msg"))
+        if first.get("input") is not None and param:
+            detail += f" (got {first['input']!r})"
+        if _wants_html(request):
+            return pages.error_page(request, 400, detail)
+        return _error(400, "bad_parameter", detail, param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if _wants_html(request):
+            return pages.error_page(request, exc.status_code, str(exc.detail))
+        return _error(exc.status_code, code, str(exc.detail))
+
+
+def _warm(svc: Service) -> None:
+    """Fill the per-checkpoint caches so the first visitor does not wait for them."""
+    try:
+        svc.summary()
+        svc.latest_near_outlet()
+        q = make_query(limit=50)
+        svc.cached(("data_preview", q), lambda: pages.newest_results(svc, q))
+        svc.limits(SEA_RULES)
+    except SeawitnessError:  # a cold cache is only slower; requests report the error
+        pass
+
+
+def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
+    """The ASGI app for one instance: API under /api/v1, log paths, dashboard at /."""
+    app = FastAPI(
+        title="seawitness",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=TAGS,
+    )
+    app.state.instance = inst
+    app.state.service = Service.open(inst.store, inst.origin)
+    _install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(routes.router)
+    app.include_router(tlog_routes.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    install_docs(app)
+    if warm:
+        threading.Thread(target=_warm, args=(app.state.service,), daemon=True).start()
+    return app
