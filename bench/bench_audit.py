@@ -60,10 +60,10 @@ def main() -> None:
             }
             datas = leaves_range(c, 0, inst.store.tree_size(c))
         entries = [Entry.from_bytes(x) for x in datas]
-        from seawitness.ingest.submit import admin_anchor
+        from seawitness.trust.registry import Registry
 
-        anchor = admin_anchor(admin_vkey or "")
-        keys.setdefault(anchor.key_id, Ed25519PublicKey.from_public_bytes(anchor.public_key))
+        for anchor in Registry.anchored(admin_vkey or "").keys.values():
+            keys.setdefault(anchor.key_id, Ed25519PublicKey.from_public_bytes(anchor.public_key))
         work = [(keys[e.key_id], e.signature, e.signed_message()) for e in entries]
         t = time.perf_counter()
         for k, sig, msg in work:

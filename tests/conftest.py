@@ -30,6 +30,24 @@ def _pg_available() -> str | None:
 
 _PG_REASON = _pg_available()
 
+#: CI sets this: a suite that cannot reach PostgreSQL or a browser must fail, not skip half.
+REQUIRE_BACKENDS = os.environ.get("SEAWITNESS_REQUIRE_BACKENDS") == "1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not REQUIRE_BACKENDS:
+        return
+    import shutil
+
+    missing = []
+    if _PG_REASON:
+        missing.append(_PG_REASON)
+    for tool in ("chromium", "chromedriver"):
+        if shutil.which(tool) is None:
+            missing.append(f"{tool} is not on PATH (Debian packages chromium, chromium-driver)")
+    if missing:
+        pytest.exit("SEAWITNESS_REQUIRE_BACKENDS=1 but: " + "; ".join(missing), returncode=3)
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

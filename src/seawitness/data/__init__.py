@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__ = ["bundled_path"]
+
 _ROOT = Path(__file__).resolve().parent
 
 

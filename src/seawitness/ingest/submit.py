@@ -4,35 +4,33 @@ Every entry, whether it comes from ``seawitness submit``, the HTTP API or a bulk
 passes the same checks before anything is written:
 
 1. the entry is at most 64 KiB and well formed;
-2. its key is registered, belongs to the submitter, and is valid at ``submitted_at``
-   (after ``valid_from``, before ``valid_until`` and before any revocation);
+2. the registry's rules (:mod:`seawitness.trust.registry`, the same code the offline
+   audit runs): the key is registered, belongs to the submitter and is valid; the kind is
+   one the signer may sign; the sequence number is exactly the submitter's next one;
 3. the Ed25519 signature verifies over the signed message;
-4. the sequence number is exactly the submitter's next one (no replay, no reordering,
-   no gap);
-5. the record is valid for its kind (a measurement passes the model's rules, a correction
-   points at the current version of a logged record, key events are signed by an
-   administrator).
+4. the record is valid for its kind (a measurement passes the model's rules and is not
+   already logged, a correction supersedes the current version of a record its signer
+   may correct, registry records are well formed and consistent).
 
-The batch is all-or-nothing: the first failure raises :class:`SubmissionError` naming the
-entry and the reason, and the surrounding transaction rolls back, so a rejected
-submission changes nothing.
+The batch is all-or-nothing: the earliest failing entry raises :class:`SubmissionError`
+naming its position in the batch and the reason, and the surrounding transaction rolls
+back, so a rejected submission changes nothing. Everything the checks read is an indexed
+look-up (the registry tables are small; heads and corrected records are read by key), so
+a submission costs what it submits, not what the log holds.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
 from seawitness.errors import InputError
+from seawitness.ingest.signatures import SignatureChecker
 from seawitness.model import Correction, Measurement, RecordError
 from seawitness.model.entry import Entry, EntryError
 from seawitness.model.records import parse_utc
@@ -40,100 +38,71 @@ from seawitness.store import schema as s
 from seawitness.store.bulk import insert_rows
 from seawitness.store.log import append_leaves, index_entries
 from seawitness.store.store import Store, as_utc, measurement_row, series_key
+from seawitness.trust.registry import (
+    KeyInfo,
+    Registry,
+    TrustError,
+    check_correction,
+    check_seq,
+    key_id_of,
+)
 
-ADMIN_KINDS = frozenset({"stakeholder", "key", "revocation"})
+__all__ = ["Accepted", "SubmissionError", "entry_summary", "load_registry", "submit"]
 
 
 class SubmissionError(InputError):
-    """Entry ``index`` of a batch was rejected; nothing of the batch was stored."""
+    """Entry ``index`` of a batch (0-based) was rejected; nothing of the batch was stored."""
+
+    code = "rejected"
 
     def __init__(self, index: int, reason: str, record_hint: str = "") -> None:
         self.index = index
         self.reason = reason
         hint = f" ({record_hint})" if record_hint else ""
-        super().__init__(f"entry {index}{hint} rejected: {reason}")
-
-
-@dataclass
-class KeyInfo:
-    key_id: str
-    stakeholder: str
-    public_key: bytes
-    valid_from: datetime
-    valid_until: datetime | None
-    revoked_at: datetime | None
-    is_admin: bool
-
-    def valid_at(self, t: datetime) -> str | None:
-        """None if the key may sign at ``t``, else the reason it may not."""
-        if t < self.valid_from:
-            return f"key {self.key_id} is not valid before {self.valid_from.isoformat()}"
-        if self.valid_until is not None and t >= self.valid_until:
-            return f"key {self.key_id} expired at {self.valid_until.isoformat()}"
-        if self.revoked_at is not None and t >= self.revoked_at:
-            return f"key {self.key_id} was revoked at {self.revoked_at.isoformat()}"
-        return None
+        super().__init__(f"entry {index}{hint} rejected: {reason}", where=f"entry {index}")
 
 
 @dataclass
 class Accepted:
-    """What a batch added: leaf indexes per kind, and the new tree size."""
+    """What a batch added: its leaf indexes and the new tree size."""
 
     first_leaf: int
     tree_size: int
     leaves: list[int]
 
 
-def load_keys(conn: Connection) -> dict[str, KeyInfo]:
-    """Registered keys, plus the administrator key that anchors the log.
+def load_registry(conn: Connection) -> Registry:
+    """The registry in force, from the index rows the registry's own entries wrote.
 
     The administrator key is the trust anchor: it is fixed when the instance is created
-    (``meta.admin_vkey``, published beside the log) and signs every stakeholder and key
-    registration, its own included.
+    (``meta.admin_vkey``, published beside the log) and signs every registration.
     """
-    stmt = select(s.keys, s.stakeholders.c.kind).join(
-        s.stakeholders, s.stakeholders.c.id == s.keys.c.stakeholder
-    )
-    out = {}
-    for r in conn.execute(stmt).mappings():
-        out[r["key_id"]] = KeyInfo(
+    anchor = conn.execute(
+        select(s.meta.c.value).where(s.meta.c.key == "admin_vkey")
+    ).scalar_one_or_none()
+    reg = Registry.anchored(anchor) if anchor else Registry(anchor="")
+    reg.kinds.update({r.id: r.kind for r in conn.execute(select(s.stakeholders))})
+    for r in conn.execute(select(s.keys)).mappings():
+        if r["key_id"] == reg.anchor:
+            continue
+        reg.keys[r["key_id"]] = KeyInfo(
             key_id=r["key_id"],
             stakeholder=r["stakeholder"],
             public_key=bytes(r["public_key"]),
             valid_from=as_utc(r["valid_from"]),  # type: ignore[arg-type]
             valid_until=as_utc(r["valid_until"]),
             revoked_at=as_utc(r["revoked_at"]),
-            is_admin=r["kind"] == "admin",
+            demo=bool(r["demo"]),
         )
-    anchor = conn.execute(
-        select(s.meta.c.value).where(s.meta.c.key == "admin_vkey")
-    ).scalar_one_or_none()
-    if anchor:
-        k = admin_anchor(anchor)
-        out.setdefault(k.key_id, k)
-    return out
-
-
-def admin_anchor(vkey: str) -> KeyInfo:
-    """KeyInfo for the administrator's verifier key (valid from the start of time)."""
-    from seawitness.tlog.note import parse_vkey
-
-    vk = parse_vkey(vkey)
-    return KeyInfo(
-        key_id=f"{vk.name}+{vk.key_id.hex()}",
-        stakeholder=vk.name,
-        public_key=vk.public_key,
-        valid_from=datetime(1970, 1, 1, tzinfo=UTC),
-        valid_until=None,
-        revoked_at=None,
-        is_admin=True,
-    )
+    return reg
 
 
 def _describe(entry: Entry) -> str:
     try:
         rec = entry.record
     except ValueError:
+        return entry.kind
+    if not isinstance(rec, dict):
         return entry.kind
     if entry.kind == "measurement":
         return f"{rec.get('org')} {rec.get('station')} {rec.get('nuclide')} {rec.get('sampled_at')}"
@@ -147,7 +116,6 @@ def submit(
     *,
     import_id: int | None = None,
     verify: bool = True,
-    keys: dict[str, KeyInfo] | None = None,
     known_heads: Mapping[str, Any] | None = None,
     parsed: Sequence[Measurement | Correction] | None = None,
     parsed_keys: Sequence[str | None] | None = None,
@@ -156,7 +124,7 @@ def submit(
 
     ``verify=False`` skips only the signature check, for entries this process has just
     signed itself with a key it loaded (bulk import); every other rule still applies.
-    ``known_heads`` (series key → current version) saves reloading the heads when the
+    ``known_heads`` (series key → current version) saves looking the heads up when the
     caller already holds them. ``parsed`` are the records the caller built the entries'
     record bytes from (bulk import), which saves parsing them back, and ``parsed_keys``
     their series keys.
@@ -165,225 +133,150 @@ def submit(
     run (the Ed25519 verification in ``cryptography`` releases the GIL); the error raised
     is the one of the earliest failing entry either way.
     """
-    batch = _Batch(
-        store, conn, keys if keys is not None else load_keys(conn), entries, known_heads, parsed
-    )
-    batch.parsed_keys = parsed_keys
-    sigs = _SignatureChecker(len(entries), enabled=verify)
+    batch = _Batch(store, conn, load_registry(conn), entries, parsed, parsed_keys)
+    sigs = SignatureChecker(len(entries), enabled=verify)
+    failures: list[tuple[int, int, SubmissionError]] = []
     try:
         try:
             for i, e in enumerate(entries):
                 batch.check(i, e, sigs)
         except SubmissionError as err:
-            bad = sigs.first_failure(upto=err.index)
-            if bad is not None:
-                raise SubmissionError(
-                    bad, "signature does not verify", _describe(entries[bad])
-                ) from None
-            raise
-        bad = sigs.first_failure()
+            failures.append((err.index, 0, err))
+        upto = failures[0][0] if failures else None
+        dup = batch.first_duplicate(known_heads, upto)
+        if dup is not None:
+            failures.append((dup.index, 0, dup))
+        bad = sigs.first_failure(upto=upto)
         if bad is not None:
-            raise SubmissionError(bad, "signature does not verify", _describe(entries[bad]))
+            why = "signature does not verify"
+            failures.append((bad, 1, SubmissionError(bad, why, _describe(entries[bad]))))
     finally:
         sigs.close()
+    if failures:
+        raise min(failures, key=lambda f: f[:2])[2]
     first = append_leaves(conn, batch.datas)
     record_ids = [e.record_id for e in entries]
     index_entries(conn, first, entries, record_ids)
-    _index(store, conn, first, batch.index_rows, record_ids, batch.heads, import_id)
-    return Accepted(
-        first_leaf=first,
-        tree_size=first + len(batch.datas),
-        leaves=list(range(first, first + len(batch.datas))),
-    )
-
-
-class _SignatureChecker:
-    """Ed25519 verification of a batch, inline for small batches, on threads for large."""
-
-    THREADED_FROM = 256
-    CHUNK = 512
-
-    def __init__(self, n: int, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.failures: list[int] = []
-        self._pending: list[tuple[int, Ed25519PublicKey, bytes, bytes]] = []
-        self._futures: list[Future[list[int]]] = []
-        self._pool = (
-            ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-            if enabled and n >= self.THREADED_FROM
-            else None
-        )
-        self._keys: dict[bytes, Ed25519PublicKey] = {}
-
-    def add(self, index: int, public_key: bytes, message: bytes, signature: bytes) -> None:
-        if not self.enabled:
-            return
-        k = self._keys.get(public_key)
-        if k is None:
-            k = self._keys[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-        if self._pool is None:
-            if not _verify_one(k, message, signature):
-                self.failures.append(index)
-            return
-        self._pending.append((index, k, message, signature))
-        if len(self._pending) >= self.CHUNK:
-            self._futures.append(self._pool.submit(_verify_chunk, self._pending))
-            self._pending = []
-
-    def first_failure(self, upto: int | None = None) -> int | None:
-        """The smallest failing index (below ``upto`` if given), waiting for the workers."""
-        if self._pending:
-            self.failures += _verify_chunk(self._pending)
-            self._pending = []
-        for f in self._futures:
-            self.failures += f.result()
-        self._futures = []
-        bad = [i for i in self.failures if upto is None or i < upto]
-        return min(bad) if bad else None
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _verify_one(key: Ed25519PublicKey, message: bytes, signature: bytes) -> bool:
-    try:
-        key.verify(signature, message)
-        return True
-    except InvalidSignature:
-        return False
-
-
-def _verify_chunk(items: list[tuple[int, Ed25519PublicKey, bytes, bytes]]) -> list[int]:
-    return [i for i, k, m, sig in items if not _verify_one(k, m, sig)]
+    _index(store, conn, first, batch.index_rows, record_ids, import_id)
+    return Accepted(first, first + len(batch.datas), list(range(first, first + len(batch.datas))))
 
 
 class _Batch:
-    """The running state of one submission's checks (sequence numbers, keys, series)."""
+    """The running state of one submission's checks (sequence numbers, registry, series)."""
 
     def __init__(
         self,
         store: Store,
         conn: Connection,
-        keys: dict[str, KeyInfo],
+        registry: Registry,
         entries: Sequence[Entry],
-        heads: Mapping[str, Any] | None,
         parsed: Sequence[Measurement | Correction] | None,
+        parsed_keys: Sequence[str | None] | None,
     ) -> None:
-        self.store, self.conn, self.keys, self.parsed = store, conn, keys, parsed
-        self.parsed_keys: Sequence[str | None] | None = None
-        self.heads = heads
+        self.store, self.conn, self.registry = store, conn, registry
+        self.entries, self.parsed, self.parsed_keys = entries, parsed, parsed_keys
         self.next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
         self.start = store.tree_size(conn)
-        self.seen_keys: dict[str, int] = {}
+        self.series: dict[str, int] = {}
+        """Series key → position in the batch of the measurement that starts it."""
+        self.versions: dict[int, tuple[str, str]] = {}
+        """Leaf (of this batch) holding a measurement version → (series key, owner)."""
+        self.superseded: dict[int, int] = {}
+        """Leaf → the leaf of this batch that supersedes it."""
         self.datas: list[bytes] = []
         self.index_rows: list[tuple[Entry, Any, str | None]] = []
-        self.last_key: str | None = None
 
-    def check(self, i: int, e: Entry, sigs: _SignatureChecker) -> None:
+    def check(self, i: int, e: Entry, sigs: SignatureChecker) -> None:
         try:
             message, data = e.encode()
-        except EntryError as exc:
+            key = self.registry.authorize(e.kind, e.submitter, e.key_id, e.submitted_at)
+            sigs.add(i, key.public_key, message, e.signature)
+            check_seq(e.submitter, e.seq, self.next_seq.get(e.submitter, 0))
+            self.next_seq[e.submitter] = e.seq + 1
+            payload, sk = self._payload(i, e, key)
+        except (EntryError, TrustError) as exc:
             raise SubmissionError(i, str(exc), _describe(e)) from None
-        k = self.keys.get(e.key_id)
-        if k is None:
-            raise SubmissionError(i, f"unknown key {e.key_id!r}", _describe(e))
-        if k.stakeholder != e.submitter:
-            raise SubmissionError(
-                i, f"key {e.key_id} belongs to {k.stakeholder!r}, not {e.submitter!r}"
-            )
-        why = k.valid_at(e.submitted_at.astimezone(UTC))
-        if why:
-            raise SubmissionError(i, why, _describe(e))
-        sigs.add(i, k.public_key, message, e.signature)
-        expected = self.next_seq[e.submitter]
-        if e.seq != expected:
-            what = "replayed or reordered" if e.seq < expected else "out of order (gap)"
-            raise SubmissionError(
-                i, f"sequence number {e.seq} of {e.submitter} is {what}; expected {expected}"
-            )
-        self.next_seq[e.submitter] = expected + 1
-        if e.kind in ADMIN_KINDS and not k.is_admin:
-            raise SubmissionError(i, f"{e.kind} entries must be signed by an administrator")
-        try:
-            payload = self._payload(i, e)
-        except (RecordError, KeyError, TypeError) as exc:
+        except RecordError as exc:
             raise SubmissionError(i, f"invalid {e.kind} record: {exc}", _describe(e)) from None
         self.datas.append(data)
-        self.index_rows.append((e, payload, self.last_key))
+        self.index_rows.append((e, payload, sk))
 
-    def _payload(self, i: int, e: Entry) -> Any:
-        self.last_key = None
+    def _payload(self, i: int, e: Entry, key: KeyInfo) -> tuple[Any, str | None]:
+        leaf = self.start + i
         if e.kind == "measurement":
             m = self.parsed[i] if self.parsed is not None else Measurement.from_dict(e.record)
             assert isinstance(m, Measurement)
-            if self.heads is None:
-                self.heads = self.store.heads(self.conn)
             known = self.parsed_keys[i] if self.parsed_keys is not None else None
-            sk = self.last_key = known or series_key(m)
-            if sk in self.heads or sk in self.seen_keys:
-                prev = (
-                    self.heads[sk].leaf_index
-                    if sk in self.heads
-                    else self.start + self.seen_keys[sk]
+            sk = known or series_key(m)
+            if sk in self.series:
+                raise TrustError(
+                    f"the same result is already entry {self.series[sk]} of this batch; "
+                    "submit a correction that supersedes it"
                 )
-                raise SubmissionError(
-                    i,
-                    f"the same result is already logged as leaf {prev}; "
-                    "submit a correction that supersedes it",
-                    _describe(e),
-                )
-            self.seen_keys[sk] = i
-            return m
+            self.series[sk] = i
+            self.versions[leaf] = (sk, e.submitter)
+            return m, sk
         if e.kind == "correction":
-            return self.parsed[i] if self.parsed is not None else Correction.from_dict(e.record)
-        payload = e.record
-        if e.kind in ADMIN_KINDS:
-            _check_admin_record(e.kind, payload)
-            if e.kind == "key":  # later entries of the same batch may use it
-                self.keys[payload["key_id"]] = _key_from_record(payload)
-            elif e.kind == "revocation" and payload["key_id"] in self.keys:
-                self.keys[payload["key_id"]].revoked_at = _t(payload["revoked_at"])
-        return payload
+            c = self.parsed[i] if self.parsed is not None else Correction.from_dict(e.record)
+            assert isinstance(c, Correction)
+            target_key, owner, later = self._target(c.supersedes)
+            check_correction(
+                c.supersedes,
+                owner=owner,
+                superseded_by=later,
+                submitter=e.submitter,
+                admin=self.registry.is_admin(key),
+            )
+            assert target_key is not None and owner is not None
+            self.superseded[c.supersedes] = leaf
+            self.versions[leaf] = (target_key, owner)
+            return c, target_key
+        record = e.record
+        if not isinstance(record, dict):
+            raise RecordError("record", "must be a JSON object")
+        self.registry.apply(e.kind, record, e.submitted_at)
+        return record, None
 
+    def _target(self, leaf: int) -> tuple[str | None, str | None, int | None]:
+        """(series key, owner, leaf that already supersedes it) of a correction's target."""
+        if leaf in self.versions:
+            sk, owner = self.versions[leaf]
+            return sk, owner, self.superseded.get(leaf)
+        m = s.measurements
+        row = self.conn.execute(
+            select(m.c.series_key).where(m.c.leaf_index == leaf)
+        ).scalar_one_or_none()
+        if row is None:
+            return None, None, None
+        first = (
+            select(m.c.leaf_index).where(m.c.series_key == row, m.c.version == 1).scalar_subquery()
+        )
+        owner = self.conn.execute(
+            select(s.entries.c.submitter).where(s.entries.c.leaf_index == first)
+        ).scalar_one()
+        head = self.conn.execute(
+            select(s.heads.c.leaf_index).where(s.heads.c.series_key == row)
+        ).scalar_one()
+        later = self.superseded.get(leaf, head if head != leaf else None)
+        return row, owner, later
 
-def _t(v: str | None) -> datetime | None:
-    return None if v is None else parse_utc(v)
-
-
-def _check_admin_record(kind: str, rec: dict[str, Any]) -> None:
-    need = {
-        "stakeholder": ("id", "name", "kind"),
-        "key": ("key_id", "stakeholder", "vkey", "valid_from"),
-        "revocation": ("key_id", "revoked_at", "reason"),
-    }[kind]
-    for f in need:
-        if f not in rec:
-            raise KeyError(f"{kind} record needs field {f!r}")
-    if kind == "key":
-        from seawitness.tlog.note import NoteError, parse_vkey
-
-        try:
-            vk = parse_vkey(rec["vkey"])
-        except NoteError as exc:
-            raise KeyError(f"bad verifier key: {exc}") from None
-        if rec["key_id"] != f"{vk.name}+{vk.key_id.hex()}":
-            raise KeyError(f"key_id {rec['key_id']!r} does not match the verifier key")
-
-
-def _key_from_record(rec: dict[str, Any]) -> KeyInfo:
-    from seawitness.tlog.note import parse_vkey
-
-    vk = parse_vkey(rec["vkey"])
-    return KeyInfo(
-        key_id=rec["key_id"],
-        stakeholder=rec["stakeholder"],
-        public_key=vk.public_key,
-        valid_from=_t(rec["valid_from"]),  # type: ignore[arg-type]
-        valid_until=_t(rec.get("valid_until")),
-        revoked_at=None,
-        is_admin=bool(rec.get("admin", False)),
-    )
+    def first_duplicate(
+        self, known: Mapping[str, Any] | None, upto: int | None
+    ) -> SubmissionError | None:
+        """The earliest new measurement (before ``upto``) whose result is already logged,
+        from one indexed look-up of the batch's series (or the caller's ``known`` heads)."""
+        keys = [sk for sk, i in self.series.items() if upto is None or i < upto]
+        heads = known if known is not None else self.store.heads(self.conn, keys)
+        hits = sorted((self.series[sk], sk) for sk in keys if sk in heads)
+        if not hits:
+            return None
+        i, sk = hits[0]
+        return SubmissionError(
+            i,
+            f"the same result is already logged as leaf {heads[sk].leaf_index}; "
+            "submit a correction that supersedes it",
+            _describe(self.entries[i]),
+        )
 
 
 def _index(
@@ -392,22 +285,19 @@ def _index(
     first: int,
     rows: list[tuple[Entry, Any, str | None]],
     record_ids: Sequence[str],
-    heads: Mapping[str, Any] | None,
     import_id: int | None,
 ) -> None:
-    """Write the query indexes for freshly appended leaves."""
+    """Write the query indexes for freshly appended (and already checked) leaves."""
     mrows: list[dict[str, Any]] = []
     head_new: list[dict[str, Any]] = []
     for off, ((e, payload, key), record_id) in enumerate(zip(rows, record_ids, strict=True)):
         leaf = first + off
         if e.kind == "measurement":
-            m: Measurement = payload
-            row = measurement_row(m)
-            sk = key or series_key(m)
+            row = measurement_row(payload)
             row.update(
                 leaf_index=leaf,
                 record_id=record_id,
-                series_key=sk,
+                series_key=key,
                 version=1,
                 supersedes=None,
                 reason=None,
@@ -415,10 +305,10 @@ def _index(
                 import_id=import_id,
             )
             mrows.append(row)
-            head_new.append({"series_key": sk, "leaf_index": leaf, "version": 1})
+            head_new.append({"series_key": key, "leaf_index": leaf, "version": 1})
         elif e.kind == "correction":
             _flush(conn, mrows, head_new)
-            _apply_correction(store, conn, leaf, record_id, payload, import_id, e.submitter)
+            _index_correction(conn, leaf, record_id, payload, import_id)
         elif e.kind == "stakeholder":
             conn.execute(s.stakeholders.delete().where(s.stakeholders.c.id == payload["id"]))
             conn.execute(
@@ -431,28 +321,37 @@ def _index(
                 )
             )
         elif e.kind == "key":
-            from seawitness.tlog.note import parse_vkey
-
+            _, public = key_id_of(payload["vkey"])
             conn.execute(
                 insert(s.keys).values(
                     key_id=payload["key_id"],
                     stakeholder=payload["stakeholder"],
-                    public_key=parse_vkey(payload["vkey"]).public_key,
+                    public_key=public,
                     vkey=payload["vkey"],
                     valid_from=_t(payload["valid_from"]),
                     valid_until=_t(payload.get("valid_until")),
                     revoked_at=None,
-                    demo=bool(payload.get("demo", False)),
+                    demo=payload.get("demo") is True,
                     leaf_index=leaf,
                 )
             )
         elif e.kind == "revocation":
+            revoked = store_revocation_time(payload, e.submitted_at)
             conn.execute(
                 update(s.keys)
-                .where(s.keys.c.key_id == payload["key_id"])
-                .values(revoked_at=_t(payload["revoked_at"]))
+                .where(s.keys.c.key_id == payload["key_id"], s.keys.c.revoked_at.is_(None))
+                .values(revoked_at=revoked)
             )
     _flush(conn, mrows, head_new)
+
+
+def store_revocation_time(record: Mapping[str, Any], logged_at: datetime) -> datetime:
+    """A revocation takes effect at its ``revoked_at``, and no later than it was logged."""
+    return min(parse_utc(record["revoked_at"], "revoked_at"), logged_at)
+
+
+def _t(v: str | None) -> datetime | None:
+    return None if v is None else parse_utc(v)
 
 
 def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[str, Any]]) -> None:
@@ -463,47 +362,29 @@ def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[st
         head_new.clear()
 
 
-def _apply_correction(
-    store: Store,
-    conn: Connection,
-    leaf: int,
-    record_id: str,
-    c: Correction,
-    import_id: int | None,
-    submitter: str,
+_INDEX_ONLY = (
+    "leaf_index",
+    "record_id",
+    "series_key",
+    "version",
+    "supersedes",
+    "reason",
+    "retracted",
+    "import_id",
+)
+
+
+def _index_correction(
+    conn: Connection, leaf: int, record_id: str, c: Correction, import_id: int | None
 ) -> None:
-    """Index a correction; only the record's own submitter (or an administrator) may
-    correct or retract it, so no stakeholder can rewrite another's results."""
+    """Index a checked correction: a new version of its series, made current."""
     m = s.measurements
-    old = conn.execute(select(m).where(m.c.leaf_index == c.supersedes)).mappings().first()
-    if old is None:
-        raise SubmissionError(
-            leaf, f"correction supersedes leaf {c.supersedes}, which is not a logged measurement"
-        )
-    owner = conn.execute(
-        select(s.entries.c.submitter).where(s.entries.c.leaf_index == c.supersedes)
-    ).scalar_one()
-    if owner != submitter:
-        kind = conn.execute(
-            select(s.stakeholders.c.kind).where(s.stakeholders.c.id == submitter)
-        ).scalar_one_or_none()
-        if kind != "admin":
-            raise SubmissionError(
-                leaf,
-                f"leaf {c.supersedes} was submitted by {owner!r}; only they or an "
-                f"administrator may correct it, not {submitter!r}",
-            )
+    old = conn.execute(select(m).where(m.c.leaf_index == c.supersedes)).mappings().one()
     head = (
         conn.execute(select(s.heads).where(s.heads.c.series_key == old["series_key"]))
         .mappings()
         .one()
     )
-    if head["leaf_index"] != c.supersedes:
-        raise SubmissionError(
-            leaf,
-            f"leaf {c.supersedes} was already superseded by leaf "
-            f"{head['leaf_index']}; correct the current version",
-        )
     if c.replacement is not None:
         row = measurement_row(c.replacement)
         retracted = False
@@ -511,21 +392,7 @@ def _apply_correction(
         # later download is compared with), not the id of the correction around it.
         record_id = c.replacement.id
     else:
-        row = {
-            k: v
-            for k, v in old.items()
-            if k
-            not in (
-                "leaf_index",
-                "record_id",
-                "series_key",
-                "version",
-                "supersedes",
-                "reason",
-                "retracted",
-                "import_id",
-            )
-        }
+        row = {k: v for k, v in old.items() if k not in _INDEX_ONLY}
         retracted = True
     version = head["version"] + 1
     row.update(

@@ -38,26 +38,19 @@ registry replay, which is sequential by nature, runs in the calling process.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from seawitness.errors import VerificationError
-from seawitness.ingest.submit import ADMIN_KINDS, KeyInfo, admin_anchor
+from seawitness.mirror.failure import AuditFailure
 from seawitness.mirror.publish import (
     ADMIN_VKEY_FILE,
     CHECKPOINT_FILE,
@@ -65,6 +58,7 @@ from seawitness.mirror.publish import (
     POLICY_FILE,
     write_atomic,
 )
+from seawitness.mirror.replay import Checked, Replay, check_entries, key_hint
 from seawitness.mirror.source import (
     MirrorSource,
     MissingFileError,
@@ -72,10 +66,9 @@ from seawitness.mirror.source import (
     open_source,
     read_ahead,
 )
-from seawitness.model.entry import KINDS, Entry, EntryError
-from seawitness.model.times import parse_instant
+from seawitness.mirror.tilecheck import TileChecker
 from seawitness.tlog.checkpoint import Checkpoint, CheckpointError
-from seawitness.tlog.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, root_hash, verify_consistency
+from seawitness.tlog.merkle import HASH_SIZE, ProofError, verify_consistency
 from seawitness.tlog.note import NoteError, parse_note, parse_vkey
 from seawitness.tlog.policy import Policy, PolicyError, VerifiedCheckpoint, parse_policy
 from seawitness.tlog.tiles import (
@@ -87,6 +80,7 @@ from seawitness.tlog.tiles import (
     parse_tile_path,
     tile_path,
 )
+from seawitness.trust.registry import Registry, TrustError
 
 __all__ = [
     "AuditFailure",
@@ -101,23 +95,7 @@ Progress = Callable[[int, int], None]
 
 _LEAF_PREFIX = b"\x00"
 _KEY_HINT = b'"kind":"key"'
-_RECORD_KINDS = ADMIN_KINDS | {"correction"}
 _BUNDLES_PER_TASK = 8
-
-
-class AuditFailure(VerificationError):
-    """The mirror is not a faithful copy of a valid log; the first problem found.
-
-    ``leaf_index`` names the bad entry, or ``path`` the bad mirror file (a tile, an entry
-    bundle, ``checkpoint``); ``reason`` says what is wrong.
-    """
-
-    def __init__(self, reason: str, *, leaf_index: int | None = None, path: str | None = None):
-        where = f"leaf {leaf_index}" if leaf_index is not None else path or "mirror"
-        super().__init__(f"{where}: {reason}")
-        self.reason = reason
-        self.leaf_index = leaf_index
-        self.path = path
 
 
 @dataclass
@@ -216,7 +194,7 @@ def _resolve_policy(
         raise AuditFailure(f"invalid policy: {exc}", path=where) from None
 
 
-def _resolve_admin(source: MirrorSource, admin_vkey: str | None, warnings: list[str]) -> KeyInfo:
+def _resolve_admin(source: MirrorSource, admin_vkey: str | None, warnings: list[str]) -> Registry:
     if admin_vkey is None:
         admin_vkey = _mirror_text(source, ADMIN_VKEY_FILE)
         warnings.append(
@@ -224,9 +202,9 @@ def _resolve_admin(source: MirrorSource, admin_vkey: str | None, warnings: list[
             "pin it with --admin-vkey"
         )
     try:
-        return admin_anchor(admin_vkey.strip())
-    except NoteError as exc:
-        raise AuditFailure(f"bad administrator key: {exc}") from None
+        return Registry.anchored(admin_vkey)
+    except TrustError as exc:
+        raise AuditFailure(str(exc)) from None
 
 
 def _verify_checkpoint(source: MirrorSource, policy: Policy) -> tuple[bytes, VerifiedCheckpoint]:
@@ -277,281 +255,6 @@ def _check_not_rolled_back(previous: Checkpoint | None, current: Checkpoint) -> 
 
 
 # ---------------------------------------------------------------------------------------
-# Per-entry checks that need no history (run in worker processes)
-
-
-class _Checked(NamedTuple):
-    """What a worker found out about one entry, for the sequential replay."""
-
-    leaf_hash: bytes
-    problem: str | None
-    kind: str = ""
-    submitter: str = ""
-    key_id: str = ""
-    seq: int = 0
-    submitted_at: datetime | None = None
-    record: Any = None
-    """The decoded record, for the kinds the replay looks into (admin kinds, corrections)."""
-    verified_with: bytes | None = None
-    """Public key the signature was checked against (None: not checked yet)."""
-    signature_ok: bool = False
-
-
-_public_keys: dict[bytes, Ed25519PublicKey] = {}
-
-
-def _verify_signature(public_key: bytes, entry: Entry) -> bool:
-    """Ed25519 verification of an entry's signature; False for a bad or unusable key."""
-    key = _public_keys.get(public_key)
-    try:
-        if key is None:
-            key = _public_keys[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-        key.verify(entry.signature, entry.signed_message())
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def _check_entry(data: bytes, key_hints: dict[str, bytes]) -> _Checked:
-    """Parse one entry and, if its key is hinted, verify its signature."""
-    digest = hashlib.sha256(_LEAF_PREFIX + data).digest()
-    try:
-        entry = Entry.from_bytes(data)
-        if entry.kind not in KINDS:
-            return _Checked(digest, f"unknown entry kind {entry.kind!r}")
-        if entry.submitted_at.tzinfo is None:
-            return _Checked(digest, "submitted_at has no time zone")
-        if entry.to_bytes() != data:
-            return _Checked(digest, "entry does not re-encode to the same canonical bytes")
-        record = json.loads(entry.record_bytes) if entry.kind in _RECORD_KINDS else None
-    except (EntryError, ValueError, TypeError, AttributeError) as exc:
-        return _Checked(digest, f"malformed entry: {exc}")
-    public_key = key_hints.get(entry.key_id)
-    ok = _verify_signature(public_key, entry) if public_key is not None else False
-    return _Checked(
-        digest,
-        None,
-        entry.kind,
-        entry.submitter,
-        entry.key_id,
-        entry.seq,
-        entry.submitted_at,
-        record,
-        public_key,
-        ok,
-    )
-
-
-def _check_entries(entries: Sequence[bytes], key_hints: dict[str, bytes]) -> list[_Checked]:
-    """Worker task: :func:`_check_entry` over a run of consecutive entries."""
-    return [_check_entry(data, key_hints) for data in entries]
-
-
-# ---------------------------------------------------------------------------------------
-# The registry replay (sequential)
-
-
-def _parse_time(value: Any) -> datetime:
-    return parse_instant(value, naive=None, allow_date=False)
-
-
-class _Replay:
-    """Replays the log's own key registry and ordering rules, one leaf at a time.
-
-    The rules are those every entry passed on submission: key registered by an earlier
-    entry and owned by the submitter, valid at ``submitted_at``, administrator keys for
-    administrative kinds, contiguous per-submitter sequence numbers, corrections of the
-    current version of an earlier record.
-    """
-
-    def __init__(self, anchor: KeyInfo) -> None:
-        self.keys: dict[str, KeyInfo] = {anchor.key_id: anchor}
-        self.stakeholders: set[str] = set()
-        self.registered: set[str] = set()
-        """Key ids registered by a key entry (the anchor may be registered once too)."""
-        self.next_seq: dict[str, int] = {}
-        self.versioned: dict[int, bool] = {}
-        """Leaves that hold a measurement version → whether a later one superseded it."""
-        self.owner: dict[int, str] = {}
-        """Leaves that hold a measurement version → the stakeholder who submitted it."""
-
-    def check(self, leaf: int, c: _Checked, data: bytes) -> str | None:
-        """Return what is wrong with leaf ``leaf``, or None; update the registry."""
-        if c.problem:
-            return c.problem
-        key = self.keys.get(c.key_id)
-        if key is None:
-            return f"signed with key {c.key_id!r}, which no earlier entry registers"
-        if key.stakeholder != c.submitter:
-            return f"key {c.key_id} belongs to {key.stakeholder!r}, not {c.submitter!r}"
-        assert c.submitted_at is not None
-        invalid = key.valid_at(c.submitted_at.astimezone(UTC))
-        if invalid:
-            return invalid
-        if c.kind in ADMIN_KINDS and not key.is_admin:
-            return f"{c.kind} entry not signed by an administrator key"
-        ok = c.signature_ok
-        if c.verified_with != key.public_key:  # the worker had no (or another) key: redo
-            ok = _verify_signature(key.public_key, Entry.from_bytes(data))
-        if not ok:
-            return f"signature by {c.key_id} does not verify"
-        expected = self.next_seq.get(c.submitter, 0)
-        if c.seq != expected:
-            return f"sequence number {c.seq} of {c.submitter}, expected {expected}"
-        self.next_seq[c.submitter] = expected + 1
-        try:
-            return self._apply(leaf, c)
-        except (KeyError, TypeError, ValueError, NoteError) as exc:
-            return f"invalid {c.kind} record: {exc}"
-
-    def _apply(self, leaf: int, c: _Checked) -> str | None:
-        record = c.record
-        if c.kind == "measurement":
-            self.versioned[leaf] = False
-            self.owner[leaf] = c.submitter
-        elif c.kind == "correction":
-            target = record["supersedes"]
-            if not isinstance(target, int) or not 0 <= target < leaf:
-                return f"correction supersedes {target!r}, not an earlier leaf"
-            if target not in self.versioned:
-                return f"correction supersedes leaf {target}, which is not a measurement"
-            if self.versioned[target]:
-                return f"correction supersedes leaf {target}, which was already superseded"
-            if self.owner[target] != c.submitter and not self.keys[c.key_id].is_admin:
-                return (
-                    f"correction of leaf {target} by {c.submitter!r}, but only its "
-                    f"submitter {self.owner[target]!r} or an administrator may correct it"
-                )
-            self.versioned[target] = True
-            self.versioned[leaf] = False
-            self.owner[leaf] = self.owner[target]
-        elif c.kind == "stakeholder":
-            for name in ("id", "name", "kind"):
-                record[name]  # noqa: B018 - a missing field raises KeyError
-            self.stakeholders.add(record["id"])
-        elif c.kind == "key":
-            vkey = parse_vkey(record["vkey"])
-            key_id = record["key_id"]
-            if key_id != f"{vkey.name}+{vkey.key_id.hex()}":
-                return f"key_id {key_id!r} does not match the verifier key"
-            if key_id in self.registered:
-                return f"key {key_id} is registered a second time"
-            self.registered.add(key_id)
-            if record["stakeholder"] not in self.stakeholders:
-                return f"key for stakeholder {record['stakeholder']!r}, not registered before"
-            until = record.get("valid_until")
-            self.keys[key_id] = KeyInfo(
-                key_id=key_id,
-                stakeholder=record["stakeholder"],
-                public_key=vkey.public_key,
-                valid_from=_parse_time(record["valid_from"]),
-                valid_until=None if until is None else _parse_time(until),
-                revoked_at=None,
-                is_admin=bool(record.get("admin", False)),
-            )
-        elif c.kind == "revocation":
-            record["reason"]  # noqa: B018 - a missing field raises KeyError
-            revoked_at = _parse_time(record["revoked_at"])
-            if record["key_id"] in self.keys:
-                self.keys[record["key_id"]].revoked_at = revoked_at
-        return None
-
-
-# ---------------------------------------------------------------------------------------
-# Tiles
-
-
-class _TileChecker:
-    """Rebuilds every hash tile from leaf hashes and compares it with the mirror's."""
-
-    def __init__(self, tree_size: int, source: MirrorSource) -> None:
-        self.tree_size = tree_size
-        self.source = source
-        self.rows: dict[int, bytearray] = {}
-        self.full: dict[int, int] = {}
-        """Per level, how many full tiles were completed."""
-        self.kept: dict[tuple[int, int], bytes] = {}
-        """Recomputed tiles above level 0 and the last level-0 tile, for the root."""
-        self.checked = 0
-
-    def level0(self, index: int, width: int, hashes: bytes, published: bytes | SourceError) -> None:
-        """Compare level-0 tile ``index`` and carry its root upwards when it is full."""
-        self._compare(0, index, width, hashes, published)
-        self.full[0] = index + (width == TILE_WIDTH)
-        if width == TILE_WIDTH:
-            self._push(1, root_hash(_split(hashes)))
-        else:
-            self.kept[(0, index)] = hashes
-
-    def _push(self, level: int, digest: bytes) -> None:
-        row = self.rows.setdefault(level, bytearray())
-        row += digest
-        if len(row) == TILE_WIDTH * HASH_SIZE:
-            index = self.full.get(level, 0)
-            data = bytes(row)
-            path = tile_path(level, index)
-            self._compare(level, index, TILE_WIDTH, data, _read_or_error(self.source, path))
-            self.kept[(level, index)] = data
-            self.full[level] = index + 1
-            row.clear()
-            self._push(level + 1, root_hash(_split(data)))
-
-    def finish(self) -> None:
-        """Compare the partial tiles of levels above 0."""
-        for level in sorted(self.rows):
-            row = self.rows[level]
-            if row:
-                index, width = self.full.get(level, 0), len(row) // HASH_SIZE
-                path = tile_path(level, index, width)
-                self._compare(level, index, width, bytes(row), _read_or_error(self.source, path))
-                self.kept[(level, index)] = bytes(row)
-
-    def _compare(
-        self, level: int, index: int, width: int, data: bytes, published: bytes | SourceError
-    ) -> None:
-        path = tile_path(level, index, width)
-        if isinstance(published, SourceError):
-            raise AuditFailure(published.reason, path=path)
-        if published != data:
-            first = _first_difference(data, published)
-            raise AuditFailure(
-                f"published hash tile differs from the one recomputed from the entries "
-                f"(first at hash {first}, {len(published)} bytes published, "
-                f"{len(data)} expected)",
-                path=path,
-            )
-        self.checked += 1
-
-    def root(self) -> bytes:
-        """The tree root, from the recomputed tiles (RFC 9162 §2.1)."""
-        if self.tree_size == 0:
-            return EMPTY_ROOT
-
-        def read(level: int, index: int, width: int) -> bytes:
-            return self.kept[(level, index)]
-
-        return TileHashReader(self.tree_size, read).root_hash()
-
-
-def _split(hashes: bytes) -> list[bytes]:
-    return [hashes[i : i + HASH_SIZE] for i in range(0, len(hashes), HASH_SIZE)]
-
-
-def _first_difference(expected: bytes, got: bytes) -> int:
-    for position in range(0, max(len(expected), len(got)), HASH_SIZE):
-        if expected[position : position + HASH_SIZE] != got[position : position + HASH_SIZE]:
-            return position // HASH_SIZE
-    return 0
-
-
-def _read_or_error(source: MirrorSource, path: str) -> bytes | SourceError:
-    try:
-        return source.read(path)
-    except SourceError as exc:
-        return exc
-
-
-# ---------------------------------------------------------------------------------------
 # The scan
 
 
@@ -565,7 +268,7 @@ class _Chunk:
     """(bundle index, width, published level-0 tile) for each bundle of the chunk."""
     stop: AuditFailure | None = None
     """A bundle problem right after this chunk's bundles: raised once they are checked."""
-    result: Future[list[_Checked]] | list[_Checked] | None = None
+    result: Future[list[Checked]] | list[Checked] | None = None
 
 
 def _bundle_problem(
@@ -629,8 +332,8 @@ def _chunks(
             yield chunk, dict(key_hints)
             return
         for data in entries:
-            if _KEY_HINT in data:
-                _add_hint(data, key_hints)
+            if _KEY_HINT in data and (hint := key_hint(data)) is not None:
+                key_hints.setdefault(*hint)
         chunk.entries += entries
         chunk.bundles.append((index, width, tile))
         if len(chunk.bundles) == _BUNDLES_PER_TASK:
@@ -638,16 +341,6 @@ def _chunks(
             chunk = _Chunk(chunk.first_leaf + len(chunk.entries), [], [])
     if chunk.bundles:
         yield chunk, dict(key_hints)
-
-
-def _add_hint(data: bytes, key_hints: dict[str, bytes]) -> None:
-    try:
-        entry = Entry.from_bytes(data)
-        if entry.kind == "key":
-            record = json.loads(entry.record_bytes)
-            key_hints.setdefault(record["key_id"], parse_vkey(record["vkey"]).public_key)
-    except (EntryError, ValueError, KeyError, TypeError, NoteError):
-        pass
 
 
 def _make_pool(workers: int) -> Executor | None:
@@ -658,22 +351,22 @@ def _make_pool(workers: int) -> Executor | None:
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    list(pool.map(_check_entries, [[] for _ in range(workers)], [{} for _ in range(workers)]))
+    list(pool.map(check_entries, [[] for _ in range(workers)], [{} for _ in range(workers)]))
     return pool
 
 
 def _scan(
     source: MirrorSource,
     tree_size: int,
-    anchor: KeyInfo,
+    registry: Registry,
     report: AuditReport,
     pool: Executor | None,
     progress: Progress | None,
 ) -> bytes:
     """Check every entry and tile; return the recomputed root."""
-    replay = _Replay(anchor)
-    tiles = _TileChecker(tree_size, source)
-    key_hints = {anchor.key_id: anchor.public_key}
+    replay = Replay(registry)
+    tiles = TileChecker(tree_size, source)
+    key_hints = {k.key_id: k.public_key for k in registry.keys.values()}
     in_flight: list[_Chunk] = []
     limit = 2 * (report.workers + 1)
 
@@ -699,9 +392,9 @@ def _scan(
     with closing(_chunks(source, tree_size, key_hints)) as chunks:
         for chunk, hints in chunks:
             if pool is None:
-                chunk.result = _check_entries(chunk.entries, hints)
+                chunk.result = check_entries(chunk.entries, hints)
             else:
-                chunk.result = pool.submit(_check_entries, chunk.entries, hints)
+                chunk.result = pool.submit(check_entries, chunk.entries, hints)
             in_flight.append(chunk)
             while len(in_flight) >= limit or (in_flight and pool is None):
                 settle(in_flight.pop(0))
@@ -749,7 +442,7 @@ def audit(
     try:
         warnings: list[str] = []
         trusted = _resolve_policy(mirror, policy, trust_log_key, warnings)
-        anchor = _resolve_admin(mirror, admin_vkey, warnings)
+        registry = _resolve_admin(mirror, admin_vkey, warnings)
         note, verified = _verify_checkpoint(mirror, trusted)
         checkpoint = verified.checkpoint
         if state_dir is None and default_state:
@@ -769,7 +462,7 @@ def audit(
         )
         pool = _make_pool(workers if checkpoint.size > TILE_WIDTH * _BUNDLES_PER_TASK else 1)
         try:
-            root = _scan(mirror, checkpoint.size, anchor, report, pool, progress)
+            root = _scan(mirror, checkpoint.size, registry, report, pool, progress)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -7,3 +7,5 @@
 * :mod:`~seawitness.trust.witness` is the witness that checks a log's consistency and
   cosigns its checkpoints.
 """
+
+__all__ = ["keyring", "registry", "witness"]

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from seawitness.analysis.limits import list_rule_sets
+from seawitness.charts import coast, svg
 from seawitness.model.columns import MEASUREMENT_FIELDS
 from seawitness.model.zones import OUTLET, ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
 from seawitness.service import (
@@ -32,7 +33,6 @@ from seawitness.service import (
     make_query,
 )
 from seawitness.store.store import Query
-from seawitness.web import coast, svg
 from seawitness.web.i18n import LANGS, Translator, negotiate
 
 HERE = Path(__file__).parent

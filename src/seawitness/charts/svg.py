@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from seawitness.charts import coast
 from seawitness.model.times import parse_instant
 from seawitness.model.zones import (
     EARTH_RADIUS_KM,
@@ -29,7 +30,6 @@ from seawitness.model.zones import (
     ZONE_OUTLET,
     ZONE_SQUARE,
 )
-from seawitness.web import coast
 
 LAT0 = 37.4  # projection's standard parallel (deg)
 _COS0 = math.cos(math.radians(LAT0))
