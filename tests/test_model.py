@@ -214,6 +214,7 @@ def test_entry_record_bytes_read_back_from_the_leaf(record: dict) -> None:
         7,
         datetime(2026, 1, 1, tzinfo=UTC),
         b"\1" * 64,
+        logged_at=datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
     )
     back = Entry.from_bytes(e.to_bytes())
     assert back.record_bytes == rfc8785.dumps(record)

@@ -171,9 +171,15 @@ def test_revoked_key(lab) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_key_not_yet_valid(lab) -> None:  # type: ignore[no-untyped-def]
-    inst, key = lab
-    early = datetime.now(UTC) - timedelta(days=30)
-    _reject(inst, [_signed(key, 0, _measurement().canonical(), when=early)], "not valid before")
+    """Validity is judged at the time the log receives the entry: a key registered to
+    start tomorrow signs nothing today."""
+    inst, _ = lab
+    later, _ = keyring.generate("KINS")
+    with inst.store.transaction() as conn:
+        inst.register(
+            conn, "KINS", "", None, "lab", later, valid_from=datetime.now(UTC) + timedelta(days=1)
+        )
+    _reject(inst, [_signed(later, 0, _measurement().canonical())], "not valid before")
 
 
 def test_replayed_sequence_number(lab) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +203,7 @@ def test_entry_over_64_kib() -> None:
     key, _ = keyring.generate("KINS")
     m = _measurement().replace(note="x" * 70_000)
     with pytest.raises(EntryError, match="at most 65535"):
-        _signed(key, 0, m.canonical()).to_bytes()
+        _signed(key, 0, m.canonical()).envelope_bytes()
 
 
 def test_entry_over_64_kib_in_a_batch_rejects_the_batch(lab) -> None:  # type: ignore[no-untyped-def]
@@ -222,7 +228,7 @@ def test_lab_cannot_register_keys(lab) -> None:  # type: ignore[no-untyped-def]
 def test_entry_bytes_round_trip_and_reject_non_canonical() -> None:
     key, _ = keyring.generate("KINS")
     e = _signed(key, 3, _measurement().canonical())
-    data = e.to_bytes()
+    data = e.envelope_bytes()
     assert Entry.from_bytes(data) == e
     pretty = json.dumps(json.loads(data), indent=1).encode()
     with pytest.raises(EntryError, match="canonical"):

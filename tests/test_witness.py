@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from seawitness.api.tlog_routes import router
+from seawitness.app import create_app
 from seawitness.store import schema as s
 from seawitness.tlog.checkpoint import Checkpoint, sign_checkpoint
 from seawitness.tlog.note import (
@@ -24,10 +23,7 @@ from seawitness.trust.witness import Witness, WitnessError
 
 
 def _client(inst) -> TestClient:  # type: ignore[no-untyped-def]
-    app = FastAPI()
-    app.include_router(router)
-    app.state.instance = inst
-    return TestClient(app)
+    return TestClient(create_app(inst, warm=False))
 
 
 @pytest.fixture
@@ -44,9 +40,8 @@ def setup(instance, tmp_path: Path):  # type: ignore[no-untyped-def]
             "witness",
             keyring.KeyPair(wkey.signer),
             valid_from=datetime.now(UTC) - timedelta(days=1),
+            vkey=wvkey,  # witnesses register the cosignature/v1 (0x04) form of their key
         )
-        # register() stores the Ed25519 vkey; witnesses cosign with the 0x04 form of it
-        conn.execute(s.keys.update().where(s.keys.c.stakeholder == "witness-KR").values(vkey=wvkey))
         instance.checkpoint(conn)
     client = _client(instance)
     w = Witness(
@@ -158,7 +153,7 @@ def test_log_refuses_cosignature_from_unregistered_witness(setup) -> None:  # ty
     r = client.post("/api/v1/cosignatures", content=(note + line).encode())
     assert r.status_code == 403
     r = client.post("/api/v1/cosignatures", content=b"not a note")
-    assert r.status_code == 400 and "malformed" in r.json()["error"]
+    assert r.status_code == 400 and "malformed" in r.json()["detail"]
 
 
 def test_tiles_served_at_c2sp_paths(setup) -> None:  # type: ignore[no-untyped-def]

@@ -24,11 +24,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawitness import __version__
-from seawitness.api import routes, tlog_routes
+from seawitness.api import routes, tlog_routes, writes
+from seawitness.api.limits import Refused
 from seawitness.api.openapi import DESCRIPTION, TAGS, install_docs, install_openapi
 from seawitness.errors import InputError, NotFoundError, SeawitnessError
+from seawitness.ingest.submit import SubmissionError
 from seawitness.instance import Instance
-from seawitness.service import SEA_RULES, BadParameter, Service, make_query
+from seawitness.model.entry import EntryError
+from seawitness.service import SEA_RULES, Service, make_query
 from seawitness.web import pages
 
 __all__ = ["create_app"]
@@ -48,8 +51,12 @@ def _wants_html(request: Request) -> bool:
 
 
 def _status(exc: SeawitnessError) -> int:
+    if isinstance(exc, Refused):
+        return exc.status
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, (SubmissionError, EntryError)):
+        return 422  # well-formed HTTP, but an entry the log refuses
     if isinstance(exc, InputError):
         return 400
     return 500
@@ -61,13 +68,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SeawitnessError)
     async def seawitness_error(request: Request, exc: SeawitnessError) -> Response:
         status = _status(exc)
-        detail = str(exc)
-        param = None
-        if isinstance(exc, BadParameter):
-            param = exc.param
         if _wants_html(request):
-            return pages.error_page(request, status, detail)
-        return _error(status, exc.code, detail, param)
+            return pages.error_page(request, status, str(exc))
+        body: dict[str, Any] = {"error": exc.code, "detail": str(exc), **exc.context}
+        headers = {}
+        if isinstance(exc, Refused) and exc.retry_after is not None:
+            headers["Retry-After"] = str(int(exc.retry_after))
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -118,6 +125,8 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     install_openapi(app)
     app.include_router(routes.router)
     app.include_router(tlog_routes.router)
+    app.include_router(writes.router)
+    app.state.limits = writes.WriteLimits()
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)

@@ -32,6 +32,8 @@ it is known, what was expected (:attr:`expected`), beside its message.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "InputError",
@@ -65,11 +67,18 @@ class SeawitnessError(Exception):
     code = "error"
 
     def __init__(
-        self, message: str = "", *, where: str | None = None, expected: str | None = None
+        self,
+        message: str = "",
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.where = where
         self.expected = expected
+        #: Machine-readable details for an API error body (a batch position, a parameter).
+        self.context: dict[str, Any] = dict(context or {})
 
     def diagnostics(self) -> str:
         """The message with where it happened and what was expected, for a log or a user."""

@@ -34,6 +34,7 @@ from seawitness.store.log import sign_checkpoint
 from seawitness.store.store import Store
 from seawitness.trust import keyring
 from seawitness.trust.keyring import KeyPair
+from seawitness.trust.registry import key_id_of
 
 SETTINGS = "seawitness.toml"
 ADMIN = "admin"
@@ -147,8 +148,13 @@ class Instance:
         admin: bool = False,
         demo: bool = False,
         valid_from: datetime | None = None,
+        vkey: str | None = None,
     ) -> None:
-        """Log a stakeholder (if new) and one of its keys, signed by the administrator."""
+        """Log a stakeholder (if new) and one of its keys, signed by the administrator.
+
+        ``vkey`` registers another form of ``key`` (a witness registers the cosignature/v1
+        form of its key, see c2sp.org/tlog-cosignature); by default ``key.vkey``.
+        """
         signer = signer or self.admin_key()
         known = (
             conn.execute(select(s.stakeholders.c.id).where(s.stakeholders.c.id == sid)).first()
@@ -160,10 +166,11 @@ class Instance:
             if country:
                 rec["country"] = country
             records.append(("stakeholder", rec))
+        vkey = vkey or key.vkey
         krec: dict[str, object] = {
-            "key_id": key.key_id,
+            "key_id": key_id_of(vkey)[0],
             "stakeholder": sid,
-            "vkey": key.vkey,
+            "vkey": vkey,
             "valid_from": format_utc(valid_from or datetime(2000, 1, 1, tzinfo=UTC)),
         }
         if admin:

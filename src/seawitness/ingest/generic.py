@@ -38,32 +38,8 @@ from seawitness.model import (
 )
 from seawitness.model.nuclides import UnknownNuclide, normalize_nuclide
 from seawitness.model.times import parse_local, parse_with_format, zone
+from seawitness.model.units import unit_basis as _unit_basis
 from seawitness.model.zones import zone_for
-
-# Units we know, with the basis they imply. None = the basis must come from elsewhere
-# (``Bq/kg`` alone does not say wet or dry). Units are stored as the source writes them;
-# converting between them is the harmonize layer's job.
-UNIT_BASIS: dict[str, Basis | None] = {
-    "Bq/L": Basis.WATER,
-    "Bq/l": Basis.WATER,
-    "mBq/L": Basis.WATER,
-    "mBq/l": Basis.WATER,
-    "Bq/m3": Basis.WATER,
-    "Bq/m³": Basis.WATER,
-    "mBq/m3": Basis.WATER,
-    "TU": Basis.WATER,
-    "Bq/L-water": Basis.WATER,
-    "Bq/L-combustion water": Basis.WATER,
-    "Bq/kg": None,
-    "mBq/kg": None,
-    "Bq/kg-fresh": Basis.WET,
-    "Bq/kg-wet": Basis.WET,
-    "Bq/kg wet": Basis.WET,
-    "Bq/kgw": Basis.WET,
-    "Bq/kg-dry": Basis.DRY,
-    "Bq/kg dry": Basis.DRY,
-    "Bq/kgd": Basis.DRY,
-}
 
 
 class RowError(InputError):
@@ -99,15 +75,8 @@ def parse_limit(text: str) -> float:
 
 
 def unit_basis(unit: str, default: Basis | None = None) -> Basis:
-    """The basis a unit implies; ``default`` decides for ``Bq/kg``; unknown units fail."""
-    if unit not in UNIT_BASIS:
-        raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(sorted(UNIT_BASIS))})")
-    b = UNIT_BASIS[unit]
-    if b is None:
-        if default is None:
-            raise ValueError(f"unit {unit!r} does not say wet or dry; set a basis")
-        return default
-    return b
+    """The basis a unit implies (see :func:`seawitness.model.units.unit_basis`)."""
+    return Basis(_unit_basis(unit, default.value if default else None))
 
 
 @lru_cache(maxsize=4096)

@@ -26,7 +26,7 @@ class RemoteLog:
         return int(r.json()["next_seq"])
 
     def submit(self, entries: Sequence[Entry]) -> dict[str, Any]:
-        body = b"\n".join(e.to_bytes() for e in entries) + b"\n"
+        body = b"\n".join(e.envelope_bytes() for e in entries) + b"\n"
         r = self.client.post(
             f"{self.url}/api/v1/entries",
             content=body,
@@ -34,8 +34,9 @@ class RemoteLog:
         )
         if r.status_code != 200:
             try:
-                reason = r.json().get("error", r.text)
-            except ValueError:
+                body = r.json()
+                reason = body.get("detail") or body.get("error") or r.text
+            except (ValueError, AttributeError):
                 reason = r.text
             raise RemoteError(f"{self.url} rejected the submission: {reason}")
         return r.json()

@@ -4,11 +4,15 @@ Every entry, whether it comes from ``seawitness submit``, the HTTP API or a bulk
 passes the same checks before anything is written:
 
 1. the entry is at most 64 KiB and well formed;
-2. the registry's rules (:mod:`seawitness.trust.registry`, the same code the offline
-   audit runs): the key is registered, belongs to the submitter and is valid; the kind is
-   one the signer may sign; the sequence number is exactly the submitter's next one;
-3. the Ed25519 signature verifies over the signed message;
-4. the record is valid for its kind (a measurement passes the model's rules and is not
+2. the log stamps it with its own clock (``logged_at``, never earlier than the leaf
+   before), and the signer's ``submitted_at`` must be within
+   :data:`~seawitness.trust.registry.MAX_CLOCK_SKEW` of it;
+3. the registry's rules (:mod:`seawitness.trust.registry`, the same code the offline
+   audit runs), judged at ``logged_at``: the key is registered, belongs to the submitter
+   and is valid; the kind is one the signer may sign; the record's organisation (and lab)
+   is one the signer may publish for; the sequence number is exactly the submitter's next;
+4. the Ed25519 signature verifies over the signed message;
+5. the record is valid for its kind (a measurement passes the model's rules and is not
    already logged, a correction supersedes the current version of a record its signer
    may correct, registry records are well formed and consistent).
 
@@ -34,14 +38,16 @@ from seawitness.ingest.signatures import SignatureChecker
 from seawitness.model import Correction, Measurement, RecordError
 from seawitness.model.entry import Entry, EntryError
 from seawitness.model.records import parse_utc
+from seawitness.model.times import now_utc
 from seawitness.store import schema as s
 from seawitness.store.bulk import insert_rows
-from seawitness.store.log import append_leaves, index_entries
+from seawitness.store.log import append_leaves, index_entries, leaves_at
 from seawitness.store.store import Store, as_utc, measurement_row, series_key
 from seawitness.trust.registry import (
     KeyInfo,
     Registry,
     TrustError,
+    check_clock,
     check_correction,
     check_seq,
     key_id_of,
@@ -59,7 +65,11 @@ class SubmissionError(InputError):
         self.index = index
         self.reason = reason
         hint = f" ({record_hint})" if record_hint else ""
-        super().__init__(f"entry {index}{hint} rejected: {reason}", where=f"entry {index}")
+        super().__init__(
+            f"entry {index}{hint} rejected: {reason}",
+            where=f"entry {index}",
+            context={"index": index},
+        )
 
 
 @dataclass
@@ -82,6 +92,7 @@ def load_registry(conn: Connection) -> Registry:
     ).scalar_one_or_none()
     reg = Registry.anchored(anchor) if anchor else Registry(anchor="")
     reg.kinds.update({r.id: r.kind for r in conn.execute(select(s.stakeholders))})
+    reg.grants.update((r.stakeholder, r.grant, r.object) for r in conn.execute(select(s.grants)))
     for r in conn.execute(select(s.keys)).mappings():
         if r["key_id"] == reg.anchor:
             continue
@@ -134,6 +145,7 @@ def submit(
     is the one of the earliest failing entry either way.
     """
     batch = _Batch(store, conn, load_registry(conn), entries, parsed, parsed_keys)
+    entries = batch.entries
     sigs = SignatureChecker(len(entries), enabled=verify)
     failures: list[tuple[int, int, SubmissionError]] = []
     try:
@@ -174,9 +186,13 @@ class _Batch:
         parsed_keys: Sequence[str | None] | None,
     ) -> None:
         self.store, self.conn, self.registry = store, conn, registry
-        self.entries, self.parsed, self.parsed_keys = entries, parsed, parsed_keys
+        self.parsed, self.parsed_keys = parsed, parsed_keys
         self.next_seq = store.next_seqs(conn, sorted({e.submitter for e in entries}))
         self.start = store.tree_size(conn)
+        self.previous = last_logged_at(conn, self.start)
+        at = now_utc()
+        self.logged_at = max(at, self.previous) if self.previous else at
+        self.entries = [e.logged(self.logged_at) for e in entries]
         self.series: dict[str, int] = {}
         """Series key → position in the batch of the measurement that starts it."""
         self.versions: dict[int, tuple[str, str]] = {}
@@ -187,9 +203,11 @@ class _Batch:
         self.index_rows: list[tuple[Entry, Any, str | None]] = []
 
     def check(self, i: int, e: Entry, sigs: SignatureChecker) -> None:
+        e = self.entries[i]
         try:
             message, data = e.encode()
-            key = self.registry.authorize(e.kind, e.submitter, e.key_id, e.submitted_at)
+            check_clock(e.submitted_at, self.logged_at, self.previous)
+            key = self.registry.authorize(e.kind, e.submitter, e.key_id, self.logged_at)
             sigs.add(i, key.public_key, message, e.signature)
             check_seq(e.submitter, e.seq, self.next_seq.get(e.submitter, 0))
             self.next_seq[e.submitter] = e.seq + 1
@@ -206,6 +224,7 @@ class _Batch:
         if e.kind == "measurement":
             m = self.parsed[i] if self.parsed is not None else Measurement.from_dict(e.record)
             assert isinstance(m, Measurement)
+            self.registry.authorize_record("measurement", e.submitter, m.to_dict())
             known = self.parsed_keys[i] if self.parsed_keys is not None else None
             sk = known or series_key(m)
             if sk in self.series:
@@ -227,6 +246,8 @@ class _Batch:
                 submitter=e.submitter,
                 admin=self.registry.is_admin(key),
             )
+            if c.replacement is not None and not self.registry.is_admin(key):
+                self.registry.authorize_record("measurement", e.submitter, c.replacement.to_dict())
             assert target_key is not None and owner is not None
             self.superseded[c.supersedes] = leaf
             self.versions[leaf] = (target_key, owner)
@@ -234,7 +255,8 @@ class _Batch:
         record = e.record
         if not isinstance(record, dict):
             raise RecordError("record", "must be a JSON object")
-        self.registry.apply(e.kind, record, e.submitted_at)
+        self.registry.authorize_record(e.kind, e.submitter, record)
+        self.registry.apply(e.kind, record, self.logged_at)
         return record, None
 
     def _target(self, leaf: int) -> tuple[str | None, str | None, int | None]:
@@ -303,12 +325,13 @@ def _index(
                 reason=None,
                 retracted=False,
                 import_id=import_id,
+                submitter=e.submitter,
             )
             mrows.append(row)
             head_new.append({"series_key": key, "leaf_index": leaf, "version": 1})
         elif e.kind == "correction":
             _flush(conn, mrows, head_new)
-            _index_correction(conn, leaf, record_id, payload, import_id)
+            _index_correction(conn, leaf, record_id, payload, import_id, e.submitter)
         elif e.kind == "stakeholder":
             conn.execute(s.stakeholders.delete().where(s.stakeholders.c.id == payload["id"]))
             conn.execute(
@@ -335,14 +358,35 @@ def _index(
                     leaf_index=leaf,
                 )
             )
+        elif e.kind == "grant":
+            conn.execute(
+                insert(s.grants).values(
+                    stakeholder=payload["stakeholder"],
+                    grant=payload["grant"],
+                    object=payload.get("org") or payload.get("ruleset") or "",
+                    leaf_index=leaf,
+                )
+            )
         elif e.kind == "revocation":
-            revoked = store_revocation_time(payload, e.submitted_at)
+            assert e.logged_at is not None
+            revoked = store_revocation_time(payload, e.logged_at)
             conn.execute(
                 update(s.keys)
                 .where(s.keys.c.key_id == payload["key_id"], s.keys.c.revoked_at.is_(None))
                 .values(revoked_at=revoked)
             )
     _flush(conn, mrows, head_new)
+
+
+def last_logged_at(conn: Connection, size: int) -> datetime | None:
+    """``logged_at`` of the newest leaf (None for an empty log or a leaf without one)."""
+    if size == 0:
+        return None
+    data = leaves_at(conn, [size - 1])[size - 1]
+    try:
+        return Entry.from_bytes(data).logged_at
+    except InputError:
+        return None
 
 
 def store_revocation_time(record: Mapping[str, Any], logged_at: datetime) -> datetime:
@@ -363,6 +407,7 @@ def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[st
 
 
 _INDEX_ONLY = (
+    "submitter",
     "leaf_index",
     "record_id",
     "series_key",
@@ -375,7 +420,12 @@ _INDEX_ONLY = (
 
 
 def _index_correction(
-    conn: Connection, leaf: int, record_id: str, c: Correction, import_id: int | None
+    conn: Connection,
+    leaf: int,
+    record_id: str,
+    c: Correction,
+    import_id: int | None,
+    submitter: str,
 ) -> None:
     """Index a checked correction: a new version of its series, made current."""
     m = s.measurements
@@ -404,6 +454,7 @@ def _index_correction(
         reason=c.reason,
         retracted=retracted,
         import_id=import_id,
+        submitter=submitter,
     )
     conn.execute(insert(m).values(**row))
     conn.execute(

@@ -17,14 +17,21 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from seawitness.errors import InputError
-from seawitness.model.entry import KINDS, Entry
+from seawitness.model import Correction, Measurement
+from seawitness.model.entry import Entry
 from seawitness.tlog.note import NoteError, parse_vkey
-from seawitness.trust.registry import ADMIN_KINDS, Registry, check_correction, check_seq
+from seawitness.trust.registry import (
+    ADMIN_KINDS,
+    Registry,
+    check_clock,
+    check_correction,
+    check_seq,
+)
 
 __all__ = ["Checked", "Replay", "check_entries", "check_entry", "key_hint", "verify_signature"]
 
 _LEAF_PREFIX = b"\x00"
-_RECORD_KINDS = ADMIN_KINDS | {"correction"}
+_RECORD_KINDS = ADMIN_KINDS | {"ruleset", "alert"}
 
 
 class Checked(NamedTuple):
@@ -37,8 +44,9 @@ class Checked(NamedTuple):
     key_id: str = ""
     seq: int = 0
     submitted_at: datetime | None = None
+    logged_at: datetime | None = None
     record: Any = None
-    """The decoded record, for the kinds the replay looks into (admin kinds, corrections)."""
+    """The decoded record (for a measurement: only its ``org`` and ``lab``)."""
     verified_with: bytes | None = None
     """Public key the signature was checked against (None: not checked yet)."""
     signature_ok: bool = False
@@ -63,12 +71,10 @@ def check_entry(data: bytes, key_hints: dict[str, bytes]) -> Checked:
     """Parse one entry and, if its key is hinted, verify its signature."""
     digest = hashlib.sha256(_LEAF_PREFIX + data).digest()
     try:
-        entry = Entry.from_bytes(data)
-        if entry.kind not in KINDS:
-            return Checked(digest, f"unknown entry kind {entry.kind!r}")
+        entry = Entry.from_bytes(data, leaf=True)
         if entry.to_bytes() != data:
             return Checked(digest, "entry does not re-encode to the same canonical bytes")
-        record = json.loads(entry.record_bytes) if entry.kind in _RECORD_KINDS else None
+        record = _checked_record(entry)
     except InputError as exc:
         return Checked(digest, f"malformed entry: {exc}")
     public_key = key_hints.get(entry.key_id)
@@ -81,10 +87,30 @@ def check_entry(data: bytes, key_hints: dict[str, bytes]) -> Checked:
         entry.key_id,
         entry.seq,
         entry.submitted_at,
+        entry.logged_at,
         record,
         public_key,
         ok,
     )
+
+
+def _checked_record(entry: Entry) -> Any:
+    """The record, validated by the model's own rules (the gate's), as the replay needs it.
+
+    :raises InputError: the record breaks a rule of its kind.
+    """
+    record = json.loads(entry.record_bytes)
+    if entry.kind == "measurement":
+        m = Measurement.from_dict(record)
+        return {"org": m.org, "lab": m.lab}
+    if entry.kind == "correction":
+        c = Correction.from_dict(record)
+        rep = c.replacement
+        return {
+            "supersedes": c.supersedes,
+            "replacement": None if rep is None else {"org": rep.org, "lab": rep.lab},
+        }
+    return record if entry.kind in _RECORD_KINDS else None
 
 
 def check_entries(entries: list[bytes], key_hints: dict[str, bytes]) -> list[Checked]:
@@ -117,14 +143,18 @@ class Replay:
         """Leaf holding a measurement version → who submitted the series' first version."""
         self.superseded: dict[int, int] = {}
         """Leaf → the later leaf that supersedes it."""
+        self.last_logged: datetime | None = None
+        """``logged_at`` of the newest leaf replayed."""
 
     def check(self, leaf: int, c: Checked, data: bytes) -> str | None:
         """Return what is wrong with leaf ``leaf``, or None; update the registry."""
         if c.problem:
             return c.problem
-        assert c.submitted_at is not None
+        assert c.submitted_at is not None and c.logged_at is not None
         try:
-            key = self.registry.authorize(c.kind, c.submitter, c.key_id, c.submitted_at)
+            check_clock(c.submitted_at, c.logged_at, self.last_logged)
+            self.last_logged = c.logged_at
+            key = self.registry.authorize(c.kind, c.submitter, c.key_id, c.logged_at)
         except InputError as exc:
             return str(exc)
         ok = c.signature_ok
@@ -143,16 +173,17 @@ class Replay:
     def _apply(self, leaf: int, c: Checked, admin: bool) -> None:
         record = c.record
         if c.kind == "measurement":
+            self.registry.authorize_record("measurement", c.submitter, record)
             self.owner[leaf] = c.submitter
-            return
-        if c.kind in ("ruleset", "alert"):
             return
         if not isinstance(record, dict):
             raise InputError(f"{c.kind} record must be a JSON object")
         if c.kind == "correction":
-            target = record.get("supersedes")
-            if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target < leaf:
+            target = record["supersedes"]
+            if not target < leaf:
                 raise InputError(f"correction supersedes {target!r}, not an earlier leaf")
+            if record["replacement"] is not None and not admin:
+                self.registry.authorize_record("measurement", c.submitter, record["replacement"])
             check_correction(
                 target,
                 owner=self.owner.get(target),
@@ -163,5 +194,6 @@ class Replay:
             self.superseded[target] = leaf
             self.owner[leaf] = self.owner[target]
             return
-        assert c.submitted_at is not None
-        self.registry.apply(c.kind, record, c.submitted_at)
+        assert c.logged_at is not None
+        self.registry.authorize_record(c.kind, c.submitter, record)
+        self.registry.apply(c.kind, record, c.logged_at)

@@ -13,6 +13,8 @@ from typing import Any
 
 import rfc8785
 
+from seawitness.errors import InputError
+
 _MAX_SAFE = 2**53
 _JSON_TYPES = (bool, str, int, float, dict, list)  # bool first: it is an int subclass
 
@@ -82,11 +84,77 @@ def canonical_bytes(obj: Any) -> bytes:
         raise ValueError(f"cannot canonicalize record: {exc}") from exc
 
 
-def parse_canonical(data: bytes) -> Any:
+#: Deepest nesting of arrays and objects a record may have. Records are flat (a
+#: correction holds one measurement, a measurement one ``extra`` map): 16 leaves room
+#: and keeps a hostile body of 30,000 brackets from reaching the parser's recursion.
+MAX_DEPTH = 16
+
+
+class JsonError(InputError):
+    """Bytes that are not the JSON a record or entry must be (UTF-8, syntax, nesting)."""
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON bytes, brackets in strings aside.
+
+    >>> json_depth(b'{"a":[1,{"b":"[["}]}')
+    3
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def decode_json(data: bytes, what: str = "JSON") -> Any:
+    """Parse UTF-8 JSON bytes with errors a submitter can act on (where and why).
+
+    :raises JsonError: invalid UTF-8 (with the byte offset), a JSON syntax error (with
+        the line and column), or nesting deeper than :data:`MAX_DEPTH`.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JsonError(f"{what} is not valid UTF-8 (byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        raise JsonError(f"{what} starts with a byte order mark")
+    if (data.count(b"[") + data.count(b"{") > MAX_DEPTH) and json_depth(data) > MAX_DEPTH:
+        raise JsonError(f"{what} nests arrays/objects deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise JsonError(
+            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonError(f"{name} is not a JSON number")
+
+
+def parse_canonical(data: bytes, what: str = "JSON") -> Any:
     """Parse canonical bytes and check that they are canonical (re-encode equals input)."""
-    obj = json.loads(data)
-    if canonical_bytes(obj) != data:
-        raise ValueError("bytes are valid JSON but not in RFC 8785 canonical form")
+    obj = decode_json(data, what)
+    try:
+        again = canonical_bytes(obj)
+    except ValueError as exc:
+        raise JsonError(f"{what} cannot be canonical: {exc}") from None
+    if again != data:
+        raise JsonError(f"{what} is valid JSON but not in RFC 8785 canonical form")
     return obj
 
 

@@ -28,7 +28,8 @@ MEASUREMENT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("version", "integer", "1 for the first version; each correction adds one"),
     FieldSpec("supersedes", "integer", "Leaf index of the version this one replaces"),
     FieldSpec("reason", "string", "Why this version exists (e.g. 'source revised')"),
-    FieldSpec("org", "string", "Organisation that published the result"),
+    FieldSpec("submitter", "string", "Stakeholder whose key signed this version"),
+    FieldSpec("org", "string", "Organisation the record names as publisher of the result"),
     FieldSpec("station", "string", "Station code"),
     FieldSpec("medium", "string", "seawater, fish, shellfish, seaweed, sediment, ..."),
     FieldSpec("sampled_at", "datetime", "Sampling time, ISO 8601 UTC"),
@@ -65,7 +66,7 @@ MEASUREMENT_FIELDS: tuple[FieldSpec, ...] = (
 
 # Fields of the log index, not of the record itself.
 INDEX_FIELDS = frozenset(
-    {"leaf_index", "record_id", "version", "supersedes", "reason", "retracted"}
+    {"leaf_index", "record_id", "version", "supersedes", "reason", "retracted", "submitter"}
 )
 
 STATION_FIELDS: tuple[FieldSpec, ...] = (

@@ -32,6 +32,7 @@ from seawitness.errors import InputError
 from seawitness.model.canonical import FAST_JSON, canonical_bytes, record_id
 from seawitness.model.nuclides import normalize_nuclide
 from seawitness.model.times import format_utc, parse_instant
+from seawitness.model.units import check_unit
 
 MEASUREMENT_SCHEMA = "seawitness/measurement/v1"
 CORRECTION_SCHEMA = "seawitness/correction/v1"
@@ -176,6 +177,10 @@ class Measurement:
             raise RecordError("org", "an organisation is required")
         if not self.station:
             raise RecordError("station", "a station code is required")
+        for name, longest in MAX_TEXT.items():
+            v = getattr(self, name)
+            if v is not None and (len(v) > longest or not v.isprintable()):
+                raise RecordError(name, f"must be at most {longest} printable characters")
         if self.sampled_at.tzinfo is None:
             raise RecordError("sampled_at", "must carry a time zone (stored in UTC)")
         if not (1945 <= self.sampled_at.year <= 2200):
@@ -209,8 +214,9 @@ class Measurement:
             raise RecordError("uncertainty", f"must not be negative, got {self.uncertainty}")
         if self.coverage_factor is not None and self.coverage_factor <= 0:
             raise RecordError("coverage_factor", "must be positive")
-        if not self.unit:
-            raise RecordError("unit", "a unit is required")
+        why = check_unit(self.medium._value_, self.nuclide, self.unit, self.basis._value_)
+        if why:
+            raise RecordError("unit", why)
         check_coordinates(self.lat, self.lon)
 
     # -- identity -------------------------------------------------------------------
@@ -276,39 +282,52 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Measurement:
-        """Inverse of :meth:`to_dict`; unknown fields and wrong schemas are errors."""
+        """Inverse of :meth:`to_dict`, strict: every field has its one JSON type (a
+        boolean is never a number, a string never a number), unknown fields and wrong
+        schemas are errors, and each error names its field."""
+        if not isinstance(d, dict):
+            raise RecordError("record", f"must be a JSON object, not {type(d).__name__}")
         if d.get("schema") != MEASUREMENT_SCHEMA:
             raise RecordError("schema", f"expected {MEASUREMENT_SCHEMA!r}, got {d.get('schema')!r}")
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names - {"schema"}
+        unknown = set(d) - _FIELD_NAMES - {"schema"}
         if unknown:
             raise RecordError(sorted(unknown)[0], "unknown field")
-        kw: dict[str, Any] = {k: v for k, v in d.items() if k != "schema"}
+        for name in _REQUIRED:
+            if d.get(name) is None:
+                raise RecordError(name, "required field missing")
+        kw: dict[str, Any] = {}
+        for k, v in d.items():
+            if k == "schema" or v is None:
+                continue
+            kind = _JSON_KIND[k]
+            if kind is str and type(v) is not str:
+                raise RecordError(k, f"must be a string, not {_json_name(v)}")
+            if kind is float:
+                if type(v) not in (int, float):
+                    raise RecordError(k, f"must be a number, not {_json_name(v)}")
+                v = float(v)
+            if kind is int and (type(v) is not int or not 0 <= v < 2**31):
+                raise RecordError(k, f"must be an integer 0..2147483647, not {_json_name(v)}")
+            if kind is dict and (
+                type(v) is not dict
+                or not all(type(x) is str and type(y) is str for x, y in v.items())
+            ):
+                raise RecordError(k, "must be an object of strings")
+            kw[k] = v
         kw.setdefault("value", None)  # a non-detect without a limit carries no value
         try:
             for k in ("sampled_at", "reference_date"):
                 if k in kw:
-                    kw[k] = parse_utc(kw[k])
-            kw["medium"] = Medium(kw["medium"])
-            kw["detection"] = Detection(kw["detection"])
-            kw["basis"] = Basis(kw["basis"])
+                    kw[k] = parse_utc(kw[k], k)
+            kw["medium"] = _enum(Medium, "medium", kw["medium"])
+            kw["detection"] = _enum(Detection, "detection", kw["detection"])
+            kw["basis"] = _enum(Basis, "basis", kw["basis"])
             if "analysis" in kw:
-                kw["analysis"] = Analysis(kw["analysis"])
-            for k in (
-                "value",
-                "uncertainty",
-                "coverage_factor",
-                "detection_limit",
-                "depth_m",
-                "lat",
-                "lon",
-            ):
-                if kw.get(k) is not None:
-                    kw[k] = float(kw[k])
-        except KeyError as exc:
-            raise RecordError(str(exc.args[0]), "required field missing") from None
-        except ValueError as exc:
-            raise RecordError("record", str(exc)) from None
+                kw["analysis"] = _enum(Analysis, "analysis", kw["analysis"])
+        except RecordError:
+            raise
+        except InputError as exc:
+            raise RecordError(exc.where or "record", str(exc)) from None
         return cls(**kw)
 
     def canonical(self) -> bytes:
@@ -355,6 +374,51 @@ _FIELD_KINDS: tuple[tuple[str, object], ...] = tuple(
 )
 
 
+_FIELD_NAMES = frozenset(_MEASUREMENT_FIELDS)
+_REQUIRED = ("org", "station", "medium", "sampled_at", "nuclide", "detection", "unit", "basis")
+_NUMBER_FIELDS = (
+    "value",
+    "uncertainty",
+    "coverage_factor",
+    "detection_limit",
+    "depth_m",
+    "lat",
+    "lon",
+)
+_JSON_KIND: dict[str, type] = {
+    name: float
+    if name in _NUMBER_FIELDS
+    else int
+    if name == "replicate"
+    else dict
+    if name == "extra"
+    else str
+    for name in _MEASUREMENT_FIELDS
+}
+#: Widths of the indexed text columns (the store's schema); longer text is refused here,
+#: so no database can be made to fail on it.
+MAX_TEXT = {"org": 64, "station": 128, "nuclide": 32, "unit": 32, "lab": 64}
+
+
+def _json_name(v: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+    }.get(type(v), type(v).__name__)
+
+
+def _enum(cls: Any, name: str, v: str) -> Any:
+    try:
+        return cls(v)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise RecordError(name, f"{v!r} is not one of {allowed}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Correction:
     """A signed statement that replaces or retracts an earlier logged record.
@@ -385,12 +449,25 @@ class Correction:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Correction:
+        """Inverse of :meth:`to_dict`, with exact JSON types (``supersedes`` an integer
+        leaf index, ``reason`` a string, ``replacement`` a measurement object or absent)."""
+        if not isinstance(d, dict):
+            raise RecordError("record", f"must be a JSON object, not {type(d).__name__}")
         if d.get("schema") != CORRECTION_SCHEMA:
             raise RecordError("schema", f"expected {CORRECTION_SCHEMA!r}")
-        rep = d.get("replacement")
+        unknown = set(d) - {"schema", "supersedes", "reason", "replacement"}
+        if unknown:
+            raise RecordError(sorted(unknown)[0], "unknown field")
+        target, reason, rep = d.get("supersedes"), d.get("reason"), d.get("replacement")
+        if type(target) is not int or not 0 <= target < 2**53:
+            raise RecordError("supersedes", f"must be a leaf index (an integer), not {target!r}")
+        if type(reason) is not str:
+            raise RecordError("reason", f"must be a string, not {_json_name(reason)}")
+        if rep is not None and type(rep) is not dict:
+            raise RecordError("replacement", f"must be a measurement object, not {_json_name(rep)}")
         return cls(
-            supersedes=int(d["supersedes"]),
-            reason=str(d["reason"]),
+            supersedes=target,
+            reason=reason,
             replacement=Measurement.from_dict(rep) if rep is not None else None,
         )
 

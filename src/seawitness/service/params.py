@@ -36,7 +36,7 @@ class BadParameter(InputError):
     code = "bad_parameter"
 
     def __init__(self, param: str, detail: str) -> None:
-        super().__init__(f"{param}: {detail}")
+        super().__init__(f"{param}: {detail}", where=param, context={"parameter": param})
         self.param = param
         self.detail = detail
 

@@ -110,6 +110,7 @@ measurements = Table(
     Column("lat", Float),
     Column("lon", Float),
     Column("import_id", Integer),
+    Column("submitter", String(64)),  # whose key signed this version
 )
 Index("ix_measurements_series", measurements.c.series_key, measurements.c.version, unique=True)
 Index("ix_measurements_station", measurements.c.org, measurements.c.station, measurements.c.nuclide)
@@ -147,6 +148,17 @@ keys = Table(
     Column("demo", Boolean, nullable=False, default=False),
     Column("leaf_index", BigInteger),
 )
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("stakeholder", String(64), ForeignKey("stakeholders.id"), nullable=False),
+    Column("grant", String(32), nullable=False),  # publish-for | publish-ruleset | raise-alerts
+    Column("object", String(128), nullable=False),  # the organisation or rule set ("" for alerts)
+    Column("leaf_index", BigInteger, nullable=False),
+)
+Index("ix_grants_stakeholder", grants.c.stakeholder)
 
 entry_bundles = Table(
     "entry_bundles",

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seawitness.errors import InputError
 from seawitness.model.times import parse_instant
-from seawitness.tlog.note import NoteError, parse_vkey
+from seawitness.tlog.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteError, parse_vkey
 
 __all__ = [
     "ADMIN_KINDS",
@@ -43,9 +43,17 @@ __all__ = [
     "KeyInfo",
     "Registry",
     "TrustError",
+    "MAX_CLOCK_SKEW",
+    "check_clock",
     "check_correction",
     "check_seq",
 ]
+
+#: How far a signer's ``submitted_at`` may be from the time the log received the entry.
+#: Ten minutes covers clocks that are a little off and batches signed just before they
+#: are sent; anything further is refused, so no one can sign "in the past" (before a
+#: revocation) or "in the future" (after an expiry they expect).
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 #: Entry kinds only an administrator may sign.
 ADMIN_KINDS = frozenset({"stakeholder", "key", "revocation", "grant"})
@@ -101,6 +109,11 @@ def key_id_of(vkey: str) -> tuple[str, bytes]:
     return f"{vk.name}+{vk.key_id.hex()}", vk.public_key
 
 
+def key_alg(vkey: str) -> int:
+    """The signed-note algorithm byte of a verifier key (0x01 Ed25519, 0x04 cosignature)."""
+    return parse_vkey(vkey).alg
+
+
 @dataclass
 class Registry:
     """The stakeholders, keys and grants in force, replayed from the log in order."""
@@ -144,6 +157,8 @@ class Registry:
         key = self.keys.get(key_id)
         if key is None:
             raise TrustError(f"unknown key {key_id!r}: no earlier entry registers it")
+        if self.kinds.get(key.stakeholder) == "witness":
+            raise TrustError(f"{key_id} is a witness key: it cosigns checkpoints, not entries")
         if key.stakeholder != submitter:
             raise TrustError(f"key {key_id} belongs to {key.stakeholder!r}, not {submitter!r}")
         why = key.invalid_at(at)
@@ -231,6 +246,16 @@ class Registry:
             raise TrustError(
                 f"key for stakeholder {record['stakeholder']!r}, which no earlier entry registers"
             )
+        witness = self.kinds[record["stakeholder"]] == "witness"
+        alg = key_alg(record["vkey"])
+        if witness and alg != ALG_COSIGNATURE_V1:
+            raise TrustError(
+                f"{record['stakeholder']!r} is a witness: its key must be a cosignature/v1 "
+                "key (c2sp.org/tlog-cosignature, algorithm 0x04), as `seawitness keygen` "
+                "prints it, not an entry-signing key"
+            )
+        if not witness and alg != ALG_ED25519:
+            raise TrustError(f"an entry-signing key must be an Ed25519 key (0x01), not 0x{alg:02x}")
         if key_id == self.anchor:
             return  # the anchor's own registration: it is valid from the beginning
         until = record.get("valid_until")
@@ -261,6 +286,24 @@ def _time(record: Mapping[str, Any], name: str) -> datetime:
         return parse_instant(record[name], field=name, naive=None, allow_date=False)
     except InputError as exc:
         raise TrustError(str(exc)) from None
+
+
+def check_clock(submitted_at: datetime, logged_at: datetime, previous: datetime | None) -> None:
+    """The log's clock only moves forward, and the signer's is close to it.
+
+    :param previous: ``logged_at`` of the leaf before (None for the first leaf).
+    """
+    if previous is not None and logged_at < previous:
+        raise TrustError(
+            f"logged_at {logged_at.isoformat()} is earlier than the leaf before it "
+            f"({previous.isoformat()}); the log's clock never runs backwards"
+        )
+    if abs(submitted_at - logged_at) > MAX_CLOCK_SKEW:
+        raise TrustError(
+            f"submitted_at {submitted_at.isoformat()} is more than "
+            f"{int(MAX_CLOCK_SKEW.total_seconds() // 60)} minutes from the log's clock "
+            f"({logged_at.isoformat()}); sign entries when you send them"
+        )
 
 
 def check_seq(submitter: str, seq: int, expected: int) -> None:

@@ -172,12 +172,23 @@ class Witness:
         )
 
     def _deliver(self, cosigned_note: str) -> bool:
+        """Post the cosignature and check that the log now holds it (not only a 200)."""
         r = self.client.post(
             f"{self.log_url}/api/v1/cosignatures", content=cosigned_note.encode("utf-8")
         )
         if r.status_code != 200:
             raise WitnessError(
                 f"the log refused the cosignature: HTTP {r.status_code} {r.text[:200]}"
+            )
+        try:
+            reply = r.json()
+            held = reply.get("witnesses", reply.get("added", []))
+        except (ValueError, AttributeError):
+            raise WitnessError(f"the log's answer is not JSON: {r.text[:200]}") from None
+        if self.signer.name not in held:
+            raise WitnessError(
+                f"the log answered 200 but does not hold this witness's cosignature "
+                f"({self.signer.name!r} not in {held!r}); is the witness key registered?"
             )
         return True
 
