@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from seawitness.cli.common import Instant, console, open_instance, print_table
+from seawitness.cli.common import (
+    CONTEXT_SETTINGS,
+    Instant,
+    OrderedGroup,
+    console,
+    open_instance,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from seawitness.model.entry import Entry
@@ -18,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["correct", "keygen", "stakeholder", "submit", "witness"]
 
 
-@click.command()
+@click.command(short_help="Make an Ed25519 key pair for a stakeholder or witness.")
 @click.argument("name")
 @click.option(
     "--out",
@@ -49,9 +56,16 @@ def keygen(name: str, out: Path) -> None:
     )
 
 
-@click.group()
+@click.group(
+    cls=OrderedGroup,
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Register stakeholders and their keys (administrator).",
+)
 def stakeholder() -> None:
     """Register stakeholders and manage their keys (administrator only).
+
+    Each registration, key and revocation is a log entry signed by the instance's
+    administrator key, so an auditor can check who could sign what, and when.
 
     \b
     Examples:
@@ -87,7 +101,7 @@ def _key_record(
     return rec
 
 
-@stakeholder.command("add")
+@stakeholder.command("add", short_help="Register a stakeholder with its first key.")
 @click.argument("sid")
 @click.option("--name", required=True, help="Full name of the organisation or person.")
 @click.option("--country", help="ISO 3166-1 alpha-2 code, e.g. JP, CN, KR.")
@@ -128,7 +142,7 @@ def stakeholder_add(
     console.print(f"[green]Registered[/] {sid} with key {rec['key_id']} (leaves {leaves})")
 
 
-@stakeholder.command("rotate")
+@stakeholder.command("rotate", short_help="Register a new key and revoke the current ones.")
 @click.argument("sid")
 @click.option("--vkey", required=True, help="The new verifier key.")
 @click.option("--keep-old", is_flag=True, help="Do not revoke the current key(s).")
@@ -184,7 +198,7 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
     )
 
 
-@stakeholder.command("revoke")
+@stakeholder.command("revoke", short_help="Revoke a key from now on.")
 @click.argument("key_id")
 @click.option("--reason", required=True, help="Why (e.g. 'key compromised').")
 @click.pass_context
@@ -309,7 +323,7 @@ def _send(
     )
 
 
-@click.command()
+@click.command(short_help="Sign a file of records with your key and submit them.")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--key",
@@ -353,7 +367,7 @@ def submit(
     \b
     Examples:
       seawitness submit results.csv --format csv --mapping lab.toml --key KINS.key
-      seawitness submit results.csv --key KINS.key --server https://log.example.org
+      seawitness submit results.csv --key KINS.key --server https://log.example
     """
     records = _load_records(path, fmt, mapping)
     if not records:
@@ -361,7 +375,7 @@ def submit(
     _send(ctx, key_path, as_, server, [("measurement", m.canonical()) for m in records])
 
 
-@click.command()
+@click.command(short_help="Correct or retract a record, as a new signed entry.")
 @click.argument("leaf", type=int)
 @click.option("--reason", required=True, help="Why the record is corrected or retracted.")
 @click.option(
@@ -391,7 +405,8 @@ def correct(
 
     \b
     Examples:
-      seawitness correct 1234 --reason "unit typo" --replacement fixed.json --key KINS.key
+      seawitness correct 1234 --reason "unit typo" --replacement fixed.json \\
+          --key KINS.key
       seawitness correct 1234 --reason "sample contaminated" --key KINS.key
     """
     import json
@@ -456,7 +471,8 @@ def witness(
 
     \b
     Example:
-      seawitness witness --log http://127.0.0.1:8000 --key KINS.key --state kins-witness \\
+      seawitness witness --log http://127.0.0.1:8000 --key KINS.key \\
+          --state kins-witness \\
           --log-key "seawitness.local/demo+1a2b3c4d+AQ..." --interval 60
     """
     from seawitness.trust import keyring

@@ -14,7 +14,7 @@ from seawitness.cli.common import Instant, NuclideName, open_instance, print_jso
 __all__ = ["alerts_command"]
 
 
-@click.command("alerts")
+@click.command("alerts", short_help="Level, EWMA and CUSUM alerts of each station.")
 @click.option("--station", help="Only this station.")
 @click.option("--nuclide", type=NuclideName(), help="Only this nuclide (default: every nuclide).")
 @click.option("--medium", default="seawater", show_default=True)

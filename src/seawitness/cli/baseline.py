@@ -17,6 +17,7 @@ import click
 from seawitness.cli.common import (
     Instant,
     NuclideName,
+    echo_wrapped,
     number_text,
     open_instance,
     print_json,
@@ -106,29 +107,29 @@ def _echo_before_after(b: BeforeAfter) -> None:
         if b.baseline_since
         else "all pre-discharge results"
     )
-    click.echo(
+    echo_wrapped(
         f"{b.scope}  {b.nuclide} [{b.unit}]: before/after {format_utc(b.discharge_start)} "
         f"(baseline {since})"
     )
     if b.test:
-        click.echo(
+        echo_wrapped(
             f"{b.test.method}: chi2 = {b.test.statistic:.4g} on {b.test.df} df, "
             f"p = {b.test.p:.3g}; shift score {b.shift:+.3f}: {b.direction}"
         )
     else:
-        click.echo(f"difference not tested: {b.test_refusal}")
+        echo_wrapped(f"difference not tested: {b.test_refusal}")
     if b.trend:
         t = b.trend
-        click.echo(
+        echo_wrapped(
             f"trend after the discharge ({t.method}, n = {t.n}): tau = {t.tau:+.3f}, "
             f"p = {t.p:.3g}, slope = {t.sen_slope:+.3g} {b.unit}/year"
         )
     else:
-        click.echo(f"trend after the discharge not tested: {b.trend_refusal}")
+        echo_wrapped(f"trend after the discharge not tested: {b.trend_refusal}")
     print_table(_period_rows(b), ["quantity", "before", "after"])
     for p in (b.before, b.after):
         if p.refusal:
-            click.echo(f"{p.label}: no summary: {p.refusal}")
+            echo_wrapped(f"{p.label}: no summary: {p.refusal}")
     if b.largest:
         click.echo("largest results after the discharge:")
         for o in b.largest:
@@ -136,7 +137,7 @@ def _echo_before_after(b: BeforeAfter) -> None:
                 f"  {g(o.value, 6)} {b.unit}  {o.station}  {format_utc(o.time)}  ({o.source})"
             )
     for n in b.notes:
-        click.echo(f"note: {n}")
+        echo_wrapped(f"note: {n}")
 
 
 def _median(p: PeriodSummary) -> str:
@@ -145,7 +146,7 @@ def _median(p: PeriodSummary) -> str:
     return number_text(p.summary.median, 3)
 
 
-@click.command("baseline")
+@click.command("baseline", short_help="Compare results before and after the discharge.")
 @click.option("--station", help="Station code, e.g. T-0-1A.")
 @click.option("--zone", help="Every station of a zone, e.g. outlet-3km, and the zone pooled.")
 @click.option("--nuclide", type=NuclideName(), required=True, help="Nuclide, e.g. H-3 or Cs-137.")
@@ -182,7 +183,8 @@ def baseline_command(
     Examples:
       seawitness stats baseline --station T-0-1A --nuclide H-3
       seawitness stats baseline --zone outlet-3km --nuclide H-3 --json
-      seawitness stats baseline --station T-1 --nuclide Cs-137 --baseline-since all
+      seawitness stats baseline --station T-1 --nuclide Cs-137 \\
+          --baseline-since all
     """
     if (station is None) == (zone is None):
         raise click.UsageError("give exactly one of --station or --zone")

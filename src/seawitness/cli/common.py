@@ -36,11 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTEXT_SETTINGS",
+    "Column",
     "MIN_CUT_WIDTH",
     "Instant",
     "NuclideName",
+    "OrderedGroup",
     "SeawitnessGroup",
     "console",
+    "echo_wrapped",
     "format_cell",
     "instance_root",
     "json_text",
@@ -86,7 +89,15 @@ def open_instance(ctx: click.Context) -> Instance:
     return Instance.open(root, db_url=(ctx.find_root().obj or {}).get("db"))
 
 
-class SeawitnessGroup(click.Group):
+class OrderedGroup(click.Group):
+    """A group whose ``--help`` lists its commands in the order they were added (the
+    order a new user needs them), not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+class SeawitnessGroup(OrderedGroup):
     """The root command group: the CLI's one place that turns the errors seawitness
     raises on purpose (:class:`~seawitness.errors.SeawitnessError`) into one clear line
     and exit status 1. Anything else is a bug and keeps its traceback."""
@@ -241,9 +252,9 @@ _GAP = "  "
 _ELLIPSIS = "…"
 
 
-def format_cell(v: Any) -> str:
-    """One value as a table shows it: times in ISO 8601 UTC, floats to 6 significant
-    digits, nothing for None."""
+def format_cell(v: Any, digits: int = 6) -> str:
+    """One value as a table shows it: times in ISO 8601 UTC, floats to ``digits``
+    significant digits, nothing for None."""
     from seawitness.model.times import format_date, format_utc
 
     if v is None:
@@ -253,7 +264,7 @@ def format_cell(v: Any) -> str:
     if isinstance(v, date):
         return format_date(v)
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return f"{v:.{digits}g}"
     if isinstance(v, Enum):
         return str(v.value)
     return str(v)
@@ -289,14 +300,19 @@ def _fit(widths: list[int], floors: list[int], width: int) -> list[int] | None:
     return widths
 
 
+#: A column: the row's key, or (key, a shorter header for the table).
+Column = str | tuple[str, str]
+
+
 def render_table(
     rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[str],
+    columns: Sequence[Column],
     *,
     width: int,
     title: str | None = None,
     note: str | None = None,
     cut: Sequence[str] = (),
+    digits: int = 6,
     tty: bool = False,
 ) -> list[str]:
     """The lines :func:`print_table` prints, at ``width`` characters.
@@ -305,21 +321,25 @@ def render_table(
     instead of in a column. ``cut`` names the columns of free text (titles, names) that
     may be shortened with an ellipsis to fit; identifiers and numbers never are. When
     the table does not fit even so, the rows are printed as ``key: value`` blocks.
-    ``tty`` makes the header bold.
+    Floats show ``digits`` significant digits (the JSON output has them all).
+    ``tty`` makes the header bold. A column given as (key, header) shows the header in
+    the table and the key in blocks.
     """
     lines = [title] if title else []
     if not rows:
         return lines
-    cells = [[format_cell(r.get(c)) for c in columns] for r in rows]
-    numeric = [all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in columns]
-    natural = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    keys = [c if isinstance(c, str) else c[0] for c in columns]
+    heads = [c if isinstance(c, str) else c[1] for c in columns]
+    cells = [[format_cell(r.get(k), digits) for k in keys] for r in rows]
+    numeric = [all(_is_number(r.get(k)) or r.get(k) is None for r in rows) for k in keys]
+    natural = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(heads)]
     floors = [
-        min(n, max(len(c), MIN_CUT_WIDTH)) if c in cut and not num else n
-        for n, num, c in zip(natural, numeric, columns, strict=True)
+        min(n, max(len(h), MIN_CUT_WIDTH)) if k in cut and not num else n
+        for n, num, k, h in zip(natural, numeric, keys, heads, strict=True)
     ]
     widths = _fit(natural, floors, width)
     if widths is None:
-        return lines + _blocks(rows, columns, cells, width=width, note=note)
+        return lines + _blocks(rows, keys, cells, width=width, note=note)
 
     def line(values: Sequence[str], *, bold: bool = False) -> str:
         parts = []
@@ -331,7 +351,7 @@ def render_table(
 
     import textwrap
 
-    lines.append(line(columns, bold=tty))
+    lines.append(line(heads, bold=tty))
     lines.append(_GAP.join("-" * w for w in widths))
     for r, row in zip(rows, cells, strict=True):
         lines.append(line(row))
@@ -371,6 +391,30 @@ def _blocks(
     return lines
 
 
+def _width() -> int:
+    """The width output is fitted to: the terminal's, else ``COLUMNS``, else 80."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def echo_wrapped(text: str, *, indent: str = "", err: bool = False) -> None:
+    """Print a sentence wrapped to the output width, continuation lines indented two more
+    spaces than ``indent`` (library messages, reasons and notes can be long)."""
+    import textwrap
+
+    click.echo(
+        textwrap.fill(
+            text,
+            width=max(_width(), 40),
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_on_hyphens=False,
+        ),
+        err=err,
+    )
+
+
 def _stdout_is_tty(file: IO[str] | None) -> bool:
     stream = file if file is not None else sys.stdout
     isatty = getattr(stream, "isatty", None)
@@ -379,11 +423,12 @@ def _stdout_is_tty(file: IO[str] | None) -> bool:
 
 def print_table(
     rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[str],
+    columns: Sequence[Column],
     title: str | None = None,
     *,
     note: str | None = None,
     cut: Sequence[str] = (),
+    digits: int = 6,
     file: IO[str] | None = None,
 ) -> None:
     """Print ``rows`` (mappings) as a table of ``columns`` with ``title`` above it.
@@ -391,10 +436,10 @@ def print_table(
     The width is the terminal's when standard output is one, else ``COLUMNS`` or 80
     (:func:`shutil.get_terminal_size`); see :func:`render_table`.
     """
-    import shutil
-
-    width = shutil.get_terminal_size((80, 24)).columns
+    width = _width()
     tty = _stdout_is_tty(file)
-    lines = render_table(rows, columns, width=width, title=title, note=note, cut=cut, tty=tty)
+    lines = render_table(
+        rows, columns, width=width, title=title, note=note, cut=cut, digits=digits, tty=tty
+    )
     for text in lines:
         click.echo(text, file=file)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from seawitness.cli.common import (
+    Column,
     Instant,
     NuclideName,
     console,
@@ -31,12 +32,12 @@ __all__ = ["FORMATS", "export", "import_", "init", "query", "run_import", "stati
 FORMATS = ["orbs", "nra", "maris", "csv", "seawitness"]
 
 
-@click.command()
+@click.command(short_help="Create an empty instance: database and keys.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--origin", help="Log origin name for checkpoints (default: a random local one).")
 @click.pass_context
 def init(ctx: click.Context, directory: Path, origin: str | None) -> None:
-    """Create an empty instance in DIR: database, log key and administrator key.
+    """Create an empty instance in DIRECTORY: database, log key and administrator key.
 
     \b
     Example:
@@ -143,7 +144,8 @@ def import_(
     Examples:
       seawitness import downloads/Seawater --format orbs
       seawitness import close1F_water.xlsx --format nra
-      seawitness import lab.csv --format csv --mapping lab.toml --skip-invalid --rejected bad.csv
+      seawitness import lab.csv --format csv --mapping lab.toml \\
+          --skip-invalid --rejected bad.csv
     """
     if fmt == "csv" and mapping is None:
         raise click.UsageError("--format csv needs --mapping FILE (see docs/mapping.md)")
@@ -209,22 +211,23 @@ def _make_query(
     )
 
 
-QUERY_COLUMNS = [
-    "leaf_index",
+#: The columns ``query`` shows, with short headers so that the table fits more often.
+QUERY_COLUMNS: list[Column] = [
+    ("leaf_index", "leaf"),
     "org",
     "station",
     "sampled_at",
     "medium",
     "nuclide",
-    "detection",
+    ("detection", "det"),
     "value",
     "unit",
-    "uncertainty",
-    "version",
+    ("uncertainty", "u"),
+    ("version", "ver"),
 ]
 
 
-@click.command()
+@click.command(short_help="Show measurements matching filters.")
 @_query_options
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
@@ -235,7 +238,7 @@ def query(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None
     \b
     Examples:
       seawitness query --nuclide H-3 --station T-0-1A --since 2025-08-01
-      seawitness query --medium fish --nuclide Cs-137 --org "Fukushima Pref." --json
+      seawitness query --medium fish --nuclide Cs-137 --org MOE --json
     """
     inst = open_instance(ctx)
     rows = inst.store.measurements(_make_query(**filters, limit=limit or None))
@@ -263,12 +266,22 @@ def stations(ctx: click.Context, as_json: bool) -> None:
         return
     print_table(
         rows,
-        ["org", "code", "name", "lat", "lon", "zone", "coords_known", "n_results"],
+        [
+            "org",
+            "code",
+            "name",
+            "lat",
+            "lon",
+            "zone",
+            ("coords_known", "coords"),
+            ("n_results", "results"),
+        ],
         title=f"{len(rows)} stations",
+        cut=["name"],
     )
 
 
-@click.command()
+@click.command(short_help="Export measurements (CSV, Parquet) or stations (GeoJSON).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "geojson"]), required=True)
 @click.option(
     "--out",
@@ -288,7 +301,7 @@ def export(ctx: click.Context, fmt: str, out: Path, **filters: Any) -> None:
     \b
     Examples:
       seawitness export --format csv --out seawater.csv --medium seawater
-      seawitness export --format csv --out dump/          (measurements + stations + datapackage)
+      seawitness export --format csv --out dump/     (+ stations, datapackage)
       seawitness export --format parquet --out all.parquet
       seawitness export --format geojson --out stations.geojson
     """

@@ -38,23 +38,27 @@ def _concentrations(flag: str, unit: str) -> Any:
 def _list_diets() -> None:
     from seawitness.analysis.dose import list_diets
 
-    rows = []
-    for d in list_diets():
-        rows.append(
-            {
-                "diet": d.id,
-                "fish g/d": d.fish_g_per_day,
-                "shellfish g/d": d.shellfish_g_per_day,
-                "seaweed g/d": d.seaweed_g_per_day,
-                "water L/d": d.water_l_per_day,
-                "confidence": d.confidence + (" [LOW CONFIDENCE]" if d.low_confidence else ""),
-                "title": d.title,
-            }
-        )
-    print_table(rows, list(rows[0]) if rows else [], title=f"{len(rows)} bundled diets")
+    rows = [
+        {
+            "diet": d.id,
+            "fish": d.fish_g_per_day,
+            "shellfish": d.shellfish_g_per_day,
+            "seaweed": d.seaweed_g_per_day,
+            "water": d.water_l_per_day,
+            "confidence": d.confidence + (" [LOW CONFIDENCE]" if d.low_confidence else ""),
+            "title": d.title,
+        }
+        for d in list_diets()
+    ]
+    print_table(
+        rows,
+        ["diet", "fish", "shellfish", "seaweed", "water", "confidence", "title"],
+        title=f"{len(rows)} bundled diets (seafood in g/day, water in L/day)",
+        cut=["title"],
+    )
 
 
-@click.command("dose")
+@click.command("dose", short_help="Committed effective dose from seafood and water.")
 @click.option("--diet", metavar="NAME", help="Bundled consumption rates; see --list-diets.")
 @_concentrations("--fish-bq-per-kg", "Bq/kg fresh")
 @_concentrations("--shellfish-bq-per-kg", "Bq/kg fresh")
@@ -120,9 +124,9 @@ def dose_command(
         return
     click.echo(
         f"total {result.total_sv_per_year * 1e6:.4g} uSv/yr "
-        f"({result.total_msv_per_year:.4g} mSv/yr): "
-        f"{result.fraction_of_public_limit:.3g} of the 1 mSv/yr public dose limit, "
-        f"{result.fraction_of_dose_constraint:.3g} of the 50 uSv/yr dose constraint"
+        f"({result.total_msv_per_year:.4g} mSv/yr):\n"
+        f"  {result.fraction_of_public_limit:.3g} of the 1 mSv/yr public dose limit,\n"
+        f"  {result.fraction_of_dose_constraint:.3g} of the 50 uSv/yr dose constraint"
     )
     if result.low_confidence_inputs:
         click.echo("* or diet: low-confidence input (graded LOW or from memory); verify")
@@ -140,6 +144,15 @@ def dose_command(
             }
             for t in result.terms
         ],
-        ["pathway", "nuclide", "concentration", "unit", "intake", "intake unit", "Sv/Bq", "uSv/yr"],
+        [
+            "pathway",
+            "nuclide",
+            ("concentration", "conc."),
+            "unit",
+            "intake",
+            ("intake unit", "per year"),
+            "Sv/Bq",
+            "uSv/yr",
+        ],
         title="dose = concentration x intake x coefficient:",
     )

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from seawitness.cli.common import instance_root, open_instance, print_json, print_table
+from seawitness.cli.common import (
+    echo_wrapped,
+    instance_root,
+    open_instance,
+    print_json,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from seawitness.analysis.limits import Evaluation, RuleSet
@@ -39,7 +45,7 @@ def loud_warnings() -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
+        echo_wrapped(f"warning: {w.message}", err=True)
 
 
 def _rule_sets(names: Sequence[str]) -> list[RuleSet]:
@@ -69,7 +75,7 @@ def _list_rule_sets(as_json: bool) -> None:
         return
     print_table(
         rows,
-        ["id", "rules", "low_confidence_numbers", "title"],
+        ["id", "rules", ("low_confidence_numbers", "low-confidence"), "title"],
         title=f"{len(rows)} bundled rule sets (details: --rules ID --list)",
         cut=["title"],
     )
@@ -111,8 +117,8 @@ def _list_rules(sets: list[RuleSet], as_json: bool) -> None:
         print_json(rows)
         return
     for rs in sets:
-        click.echo(f"{rs.id}: {rs.title}")
-        click.echo(f"  nd_policy={rs.nd_policy.value}; tritium: {rs.tritium_form}")
+        echo_wrapped(f"{rs.id}: {rs.title}")
+        echo_wrapped(f"nd_policy={rs.nd_policy.value}; tritium: {rs.tritium_form}", indent="  ")
         mine = [row for row in rows if row["rule_set"] == rs.id]
         listed: list[dict[str, Any]] = []
         for row in mine:
@@ -136,6 +142,10 @@ def _from_instance(ctx: click.Context) -> tuple[list[Measurement], dict[str, str
     return current_measurements(inst.store), station_zones(inst.store)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _row(ev: Evaluation) -> dict[str, Any]:
     """One evaluation as the table shows it."""
     from seawitness.ingest.results_csv import sampled_at_given
@@ -153,7 +163,7 @@ def _row(ev: Evaluation) -> dict[str, Any]:
     }
 
 
-@click.command("limits")
+@click.command("limits", short_help="Evaluate results against a jurisdiction's limits.")
 @click.option(
     "--rules",
     "rules_names",
@@ -162,7 +172,10 @@ def _row(ev: Evaluation) -> dict[str, Any]:
     help="Rule set to apply (repeatable); see --list.",
 )
 @click.argument(
-    "file", required=False, type=click.Path(dir_okay=False, path_type=Path), metavar="[FILE]"
+    "file",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="[FILE]",
 )
 @click.option(
     "--only",
@@ -218,7 +231,8 @@ def limits_command(
     Examples:
       seawitness stats limits --list
       seawitness stats limits --rules jp-tepco-sea --list
-      seawitness stats limits --rules jp-tepco-sea --only exceeds --only may-exceed
+      seawitness stats limits --rules jp-tepco-sea --only exceeds \\
+          --only may-exceed
       seawitness stats limits --rules jp-tepco-sea seawater.csv
       seawitness stats limits --rules jp-mhlw --rules codex --json fish.csv
 
@@ -269,20 +283,18 @@ def limits_command(
             doc["only"] = sorted(wanted)
         print_json(doc)
         return
-    click.echo(
-        f"{len(measurements)} results, {len(evaluations)} evaluations: "
-        + ", ".join(f"{k} {v}" for k, v in counts.items())
-    )
+    click.echo(f"{len(measurements)} results, {len(evaluations)} evaluations:")
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
     if any(ev.low_confidence for ev in shown):
         click.echo("* uses a number graded LOW or taken from memory: verify before relying on it")
     if wanted:
         names = " or ".join(sorted(wanted))
         if not shown:
-            click.echo(f"no evaluation is {names}")
+            click.echo(f"no evaluation of class {names}")
             return
-        title = f"{len(shown)} evaluations that are {names}:"
+        title = f"{_count(len(shown), 'evaluation')} of class {names}:"
     else:
-        title = f"{len(shown)} evaluations:"
+        title = f"{_count(len(shown), 'evaluation')}:"
     print_table(
         [_row(ev) for ev in shown],
         ["class", "station", "nuclide", "sampled_at", "value vs limit"],

@@ -41,8 +41,8 @@ def cli(ctx: click.Context, instance: Path | None, db: str | None) -> None:
 
     \b
     Examples:
-      seawitness demo                  load the bundled real data and open the dashboard
-      seawitness init mylog            make an empty instance
+      seawitness demo                    the bundled real data, in a dashboard
+      seawitness init mylog              an empty instance
       seawitness import data/ --format orbs
       seawitness query --nuclide H-3 --station T-0-1A
     """
@@ -51,14 +51,22 @@ def cli(ctx: click.Context, instance: Path | None, db: str | None) -> None:
     ctx.obj["db"] = db
 
 
-# Getting results in and out of an instance.
+# Getting results in and out of an instance, and looking at them.
+cli.add_command(serve.demo)
 cli.add_command(data.init)
 cli.add_command(data.import_)
 cli.add_command(data.query)
 cli.add_command(data.stations)
 cli.add_command(data.export)
-cli.add_command(serve.demo)
 cli.add_command(serve.serve)
+
+# Analyses: of CSV files (ilc, censored, trend, limits, dose) and of the instance's store.
+stats.stats.add_command(limits.limits_command)
+stats.stats.add_command(dose.dose_command)
+stats.stats.add_command(splits.splits_command)
+stats.stats.add_command(baseline.baseline_command)
+stats.stats.add_command(alerts.alerts_command)
+cli.add_command(stats.stats)
 
 # Keys, stakeholders, signed submissions and witnessing.
 cli.add_command(admin.keygen)
@@ -72,14 +80,6 @@ cli.add_command(trust.publish_command)
 cli.add_command(trust.audit_command)
 cli.add_command(trust.prove)
 cli.add_command(trust.verify_proof_command)
-
-# Analyses: of CSV files (ilc, censored, trend, limits, dose) and of the instance's store.
-stats.stats.add_command(limits.limits_command)
-stats.stats.add_command(dose.dose_command)
-stats.stats.add_command(splits.splits_command)
-stats.stats.add_command(baseline.baseline_command)
-stats.stats.add_command(alerts.alerts_command)
-cli.add_command(stats.stats)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ taken is one error line and exit status 1, never a dashboard URL followed by uvi
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +66,9 @@ def _run(inst: Instance, sock: socket.socket) -> None:
 
     config = uvicorn.Config(create_app(inst), log_level="warning")
     console.print(f"Dashboard: [bold]{_url(sock)}[/]   (Ctrl+C to stop)")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn re-raises Ctrl+C after shutting down cleanly; that is a normal stop
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 _port_option = click.option(
@@ -76,7 +79,7 @@ _host_option = click.option(
 )
 
 
-@click.command()
+@click.command(short_help="Load the bundled real data and open the dashboard.")
 @click.option(
     "--dir",
     "directory",

@@ -7,6 +7,7 @@ import click
 
 from seawitness.cli.common import (
     NuclideName,
+    echo_wrapped,
     number_text,
     open_instance,
     print_json,
@@ -16,7 +17,7 @@ from seawitness.cli.common import (
 __all__ = ["splits_command"]
 
 
-@click.command("splits")
+@click.command("splits", short_help="Score laboratories on split samples (ISO 13528).")
 @click.option("--nuclide", type=NuclideName(), help="Only this nuclide, e.g. H-3.")
 @click.option("--reference-lab", metavar="LAB", help="Score against this laboratory's result.")
 @click.option(
@@ -57,7 +58,8 @@ def splits_command(
     \b
     Examples:
       seawitness stats splits
-      seawitness stats splits --nuclide H-3 --reference-lab KINS --sigma-pt-percent 10
+      seawitness stats splits --nuclide H-3 --reference-lab KINS \\
+          --sigma-pt-percent 10
       seawitness stats splits --reference 0.31 --u-reference 0.02 --marb 20 --json
     """
     if (reference is None) != (u_reference is None):
@@ -90,17 +92,17 @@ def splits_command(
         )
         return
     refused = sum(1 for s in scored if s.refusal)
-    click.echo(f"{len(scored)} split samples, {len(scored) - refused} scored, {refused} not")
+    echo_wrapped(f"{len(scored)} split samples, {len(scored) - refused} scored, {refused} not")
     for s in scored:
         smp = s.sample
         click.echo("")
-        click.echo(
+        echo_wrapped(
             f"sample {smp.sample_id}  {smp.nuclide} [{smp.unit}]  {smp.medium}  "
             f"{', '.join(smp.stations)}  {format_date(smp.sampled_at)}  "
             f"labs: {', '.join(smp.labs)}"
         )
         if s.refusal:
-            click.echo(f"  not scored: {s.refusal}")
+            echo_wrapped(f"not scored: {s.refusal}", indent="  ")
         else:
             if s.assigned is not None:
                 click.echo(
@@ -109,7 +111,7 @@ def splits_command(
                     + (f", sigma_pt = {number_text(s.sigma_pt)}" if s.sigma_pt else "")
                 )
             else:
-                click.echo("  pairwise comparison (no assigned value)")
+                echo_wrapped("pairwise comparison (no assigned value)", indent="  ")
             rows = [
                 {
                     "lab": sc.lab,
@@ -124,7 +126,9 @@ def splits_command(
                 }
                 for sc in s.scores
             ]
-            print_table(rows, ["lab", "value", "u", "D%", "z", "z'", "zeta", "En", "class"])
+            print_table(
+                rows, ["lab", "value", "u", "D%", "z", "z'", "zeta", "En", "class"], digits=4
+            )
             if s.iaea:
                 print_table(
                     [
@@ -139,10 +143,11 @@ def splits_command(
                     ],
                     ["lab", "RB %", "u-test", "P %", "IAEA"],
                     title=f"IAEA scheme, MARB {marb:g} %",
+                    digits=4,
                 )
         for lab, why in s.not_scored.items():
             r = next(x for x in smp.results if x.lab == lab)
             shown = f"< {number_text(r.value)}" if r.value is not None else "ND"
-            click.echo(f"  {lab}: {shown} {smp.unit} — {why}")
+            echo_wrapped(f"{lab}: {shown} {smp.unit} — {why}", indent="  ")
         for n in s.notes:
-            click.echo(f"  note: {n}")
+            echo_wrapped(f"note: {n}", indent="  ")

@@ -15,12 +15,17 @@ from typing import Any
 
 import click
 
-from seawitness.cli.common import CONTEXT_SETTINGS, print_json, print_table
+from seawitness.cli.common import CONTEXT_SETTINGS, OrderedGroup, print_json, print_table
 
 __all__ = ["censored_command", "ilc_command", "stats", "trend_command"]
 
 
-@click.group(name="stats", context_settings=CONTEXT_SETTINGS)
+@click.group(
+    name="stats",
+    short_help="Lab comparison, non-detects, trends, limits, dose, alerts.",
+    cls=OrderedGroup,
+    context_settings=CONTEXT_SETTINGS,
+)
 def stats() -> None:
     """Statistics: lab comparison, non-detects, trends, limits, dose, before/after, alerts.
 
@@ -54,7 +59,7 @@ def _quantities(title: str, blocks: dict[str, dict[str, Any]], keys: list[str]) 
 # --------------------------------------------------------------------------- ilc
 
 
-@stats.command("ilc")
+@stats.command("ilc", short_help="Score laboratories in a proficiency test (ISO 13528).")
 @_file_argument
 @click.option(
     "--assigned", type=float, help="Assigned (reference) value x_pt, same unit as results."
@@ -98,9 +103,9 @@ def ilc_command(
 
     \b
     Examples:
-      seawitness stats ilc pt2024.csv --assigned 12.3 --u-assigned 0.2 --sigma-pt 1.2
-      seawitness stats ilc pt2024.csv --consensus algorithm-a --json
-      seawitness stats ilc pt2024.csv --assigned 12.3 --u-assigned 0.2 --scheme iaea --marb 15
+      seawitness stats ilc pt.csv --assigned 12.3 --u-assigned 0.2 --sigma-pt 1.2
+      seawitness stats ilc pt.csv --consensus algorithm-a --json
+      seawitness stats ilc pt.csv --assigned 12.3 --u-assigned 0.2 --scheme iaea
     """
     if (assigned is None) == (consensus is None):
         raise click.UsageError(
@@ -171,13 +176,13 @@ def ilc_command(
     if sigma_pt is not None:
         head += f", sigma_pt = {sigma_pt:.6g}"
     click.echo(head)
-    print_table(rows, cols, title=f"{scheme} scores of {len(rows)} laboratories")
+    print_table(rows, cols, title=f"{scheme} scores of {len(rows)} laboratories", digits=4)
 
 
 # --------------------------------------------------------------------------- censored
 
 
-@stats.command("censored")
+@stats.command("censored", short_help="Summarise data with non-detects (KM, ROS, MLE).")
 @_file_argument
 @click.option("--method", type=click.Choice(["km", "ros", "mle"]), default="km", show_default=True)
 @click.option("--group", "group_col", help="Column whose values split the data into groups.")
@@ -235,7 +240,7 @@ def censored_command(file: Path, method: str, group_col: str | None, as_json: bo
 # --------------------------------------------------------------------------- trend
 
 
-@stats.command("trend")
+@stats.command("trend", short_help="Mann-Kendall trend test and Sen slope.")
 @_file_argument
 @click.option("--seasonal", is_flag=True, help="Seasonal Kendall test (Hirsch et al. 1982).")
 @click.option(

@@ -54,7 +54,7 @@ _admin_vkey_option = click.option(
 )
 
 
-@click.command("publish")
+@click.command("publish", short_help="Write the log as static tiles a mirror can serve.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--witness",
@@ -117,7 +117,7 @@ def publish_command(
     )
 
 
-@click.command("audit")
+@click.command("audit", short_help="Re-verify a published log, offline, from a mirror.")
 @click.argument("source")
 @_policy_option
 @_trust_log_key_option
@@ -150,7 +150,7 @@ def audit_command(
 
     \b
     Examples:
-      seawitness audit https://example.org/log/ --trust-log-key 'example.org/log+...'
+      seawitness audit https://example.org/log/ --trust-log-key log.pub
       seawitness audit /srv/www/log --policy policy.txt --json
     """
     from rich.markup import escape
@@ -258,7 +258,7 @@ def prove(ctx: click.Context, record: str, out_file: Path | None) -> None:
         console.print(f"Proof for leaf {bundle['leaf_index']} written to {out_file}")
 
 
-@click.command("verify-proof")
+@click.command("verify-proof", short_help="Check a proof made by `seawitness prove`, offline.")
 @click.argument("proof_file", type=click.File("rb"))
 @_trust_log_key_option
 @_policy_option
