@@ -20,7 +20,7 @@ from seawitness.cli.common import CONTEXT_SETTINGS, SeawitnessGroup
 __all__ = ["cli", "main"]
 
 
-@click.group(cls=SeawitnessGroup, context_settings=CONTEXT_SETTINGS)
+@click.group("seawitness", cls=SeawitnessGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="seawitness")
 @click.option(
     "--instance",

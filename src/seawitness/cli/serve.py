@@ -1,8 +1,8 @@
 """``serve`` and ``demo``: the HTTP API and the dashboard of an instance.
 
-The listening socket is bound before anything is printed or loaded, so a port that is
-taken is one error line and exit status 1, never a dashboard URL followed by uvicorn's
-``[Errno 98]``; uvicorn then serves on the socket it is handed.
+The socket is bound before anything is printed or loaded, so a port that is taken is
+one error line and exit status 1, never a dashboard URL followed by uvicorn's
+``[Errno 98]``; it listens before the URL is printed, and uvicorn serves on it.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def _run(inst: Instance, sock: socket.socket) -> None:
     from seawitness.api.app import create_app
 
     config = uvicorn.Config(create_app(inst), log_level="warning")
+    sock.listen(config.backlog)  # from here on a browser's connection waits, not fails
     console.print(f"Dashboard: [bold]{_url(sock)}[/]   (Ctrl+C to stop)")
     # uvicorn re-raises Ctrl+C after shutting down cleanly; that is a normal stop
     with contextlib.suppress(KeyboardInterrupt):

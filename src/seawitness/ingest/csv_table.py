@@ -182,9 +182,9 @@ def read_csv_table(
         if unknown:
             raise table.fail_header(unknown[0], f"unknown column {unknown[0]!r}")
     seen: set[str] = set()
-    for h in filter(None, header):
-        if h in seen:
-            raise table.fail_header(h, f"column {h!r} appears twice")
+    for i, h in enumerate(header):
+        if h and h in seen:
+            raise CsvCellError(path, 1, header_starts[i], f"column {h!r} appears twice")
         seen.add(h)
     end = reader.line_num
     for fields in reader:
