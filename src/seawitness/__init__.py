@@ -1,10 +1,7 @@
 """seawitness: a verifiable, multi-stakeholder record of radioactivity in the sea."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("seawitness")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+#: The one place the version is written; the package build reads it from here
+#: (``[tool.hatch.version]`` in pyproject.toml), so reading it costs no metadata lookup.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from seawitness.cli.common import console, open_instance, print_table
-from seawitness.model.canonical import canonical_bytes
-from seawitness.model.entry import Entry
-from seawitness.model.times import format_utc, now_utc, parse_instant
-from seawitness.trust import keyring
+from seawitness.cli.common import (
+    CONTEXT_SETTINGS,
+    Instant,
+    OrderedGroup,
+    console,
+    open_instance,
+    print_table,
+)
+
+if TYPE_CHECKING:
+    from seawitness.model.entry import Entry
+    from seawitness.model.records import Measurement
+    from seawitness.trust.keyring import KeyPair
+
+__all__ = ["correct", "keygen", "stakeholder", "submit", "witness"]
 
 
-@click.command()
+@click.command(short_help="Make an Ed25519 key pair for a stakeholder or witness.")
 @click.argument("name")
 @click.option(
     "--out",
@@ -34,6 +45,7 @@ def keygen(name: str, out: Path) -> None:
       seawitness keygen KINS --out ~/.seawitness
     """
     from seawitness.tlog.note import ALG_COSIGNATURE_V1, format_vkey
+    from seawitness.trust import keyring
 
     key, skey = keyring.generate(name)
     path = keyring.save(out, name, skey, key.vkey)
@@ -44,9 +56,16 @@ def keygen(name: str, out: Path) -> None:
     )
 
 
-@click.group()
+@click.group(
+    cls=OrderedGroup,
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Register stakeholders and their keys (administrator).",
+)
 def stakeholder() -> None:
     """Register stakeholders and manage their keys (administrator only).
+
+    Each registration, key and revocation is a log entry signed by the instance's
+    administrator key, so an auditor can check who could sign what, and when.
 
     \b
     Examples:
@@ -61,13 +80,10 @@ def stakeholder() -> None:
 KINDS = ["lab", "programme", "regulator", "operator", "witness", "admin"]
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return None if value is None else parse_instant(value)
-
-
 def _key_record(
     sid: str, vkey: str, valid_from: datetime, valid_until: datetime | None
 ) -> dict[str, object]:
+    from seawitness.model.times import format_utc
     from seawitness.tlog.note import NoteError, parse_vkey
 
     try:
@@ -85,14 +101,14 @@ def _key_record(
     return rec
 
 
-@stakeholder.command("add")
+@stakeholder.command("add", short_help="Register a stakeholder with its first key.")
 @click.argument("sid")
 @click.option("--name", required=True, help="Full name of the organisation or person.")
 @click.option("--country", help="ISO 3166-1 alpha-2 code, e.g. JP, CN, KR.")
 @click.option("--kind", type=click.Choice(KINDS), default="lab", show_default=True)
 @click.option("--vkey", required=True, help="Verifier key printed by `seawitness keygen`.")
-@click.option("--valid-from", help="Key valid from (ISO 8601; default now).")
-@click.option("--valid-until", help="Key valid until (ISO 8601; default open).")
+@click.option("--valid-from", type=Instant(), help="Key valid from (ISO 8601; default now).")
+@click.option("--valid-until", type=Instant(), help="Key valid until (ISO 8601; default open).")
 @click.pass_context
 def stakeholder_add(
     ctx: click.Context,
@@ -101,12 +117,20 @@ def stakeholder_add(
     country: str | None,
     kind: str,
     vkey: str,
-    valid_from: str | None,
-    valid_until: str | None,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
 ) -> None:
-    """Register stakeholder SID with a key; both are log entries signed by the admin."""
+    """Register stakeholder SID with a key; both are log entries signed by the admin.
+
+    \b
+    Example:
+      seawitness stakeholder add KINS --name "Korea Institute of Nuclear Safety" \\
+          --country KR --kind lab --vkey "$(cat KINS.pub)"
+    """
+    from seawitness.model.times import now_utc
+
     inst = open_instance(ctx)
-    rec = _key_record(sid, vkey, _parse_time(valid_from) or now_utc(), _parse_time(valid_until))
+    rec = _key_record(sid, vkey, valid_from or now_utc(), valid_until)
     person: dict[str, object] = {"id": sid, "name": name, "kind": kind}
     if country:
         person["country"] = country.upper()
@@ -118,15 +142,21 @@ def stakeholder_add(
     console.print(f"[green]Registered[/] {sid} with key {rec['key_id']} (leaves {leaves})")
 
 
-@stakeholder.command("rotate")
+@stakeholder.command("rotate", short_help="Register a new key and revoke the current ones.")
 @click.argument("sid")
 @click.option("--vkey", required=True, help="The new verifier key.")
 @click.option("--keep-old", is_flag=True, help="Do not revoke the current key(s).")
 @click.pass_context
 def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) -> None:
-    """Register a new key for SID and revoke its current keys from now on."""
+    """Register a new key for SID and revoke its current keys from now on.
+
+    \b
+    Example:
+      seawitness stakeholder rotate KINS --vkey "$(cat KINS-2026.pub)"
+    """
     from sqlalchemy import select
 
+    from seawitness.model.times import format_utc, now_utc
     from seawitness.store import schema as s
 
     inst = open_instance(ctx)
@@ -168,7 +198,7 @@ def stakeholder_rotate(ctx: click.Context, sid: str, vkey: str, keep_old: bool) 
     )
 
 
-@stakeholder.command("revoke")
+@stakeholder.command("revoke", short_help="Revoke a key from now on.")
 @click.argument("key_id")
 @click.option("--reason", required=True, help="Why (e.g. 'key compromised').")
 @click.pass_context
@@ -177,7 +207,13 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
 
     Entries it signed while it was valid stay valid; a revocation cannot be backdated,
     since that would rewrite what the log already accepted.
+
+    \b
+    Example:
+      seawitness stakeholder revoke "KINS+1a2b3c4d" --reason "key compromised"
     """
+    from seawitness.model.times import format_utc, now_utc
+
     inst = open_instance(ctx)
     rec: dict[str, object] = {
         "key_id": key_id,
@@ -193,7 +229,12 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
 @stakeholder.command("list")
 @click.pass_context
 def stakeholder_list(ctx: click.Context) -> None:
-    """List stakeholders and their keys (demo keys are marked)."""
+    """List stakeholders and their keys (demo keys are marked).
+
+    \b
+    Example:
+      seawitness stakeholder list
+    """
     from sqlalchemy import select
 
     from seawitness.store import schema as s
@@ -216,15 +257,18 @@ def stakeholder_list(ctx: click.Context) -> None:
     print_table(rows, ["stakeholder", "kind", "key_id", "valid_from", "revoked_at", "demo"])
 
 
-def _load_records(path: Path, fmt: str, mapping: Path | None) -> list:
+def _load_records(path: Path, fmt: str, mapping: Path | None) -> list[Measurement]:
     from seawitness.ingest.readers import read_path
 
     return [m for r in read_path(path, fmt, mapping=mapping) for m in r.measurements]
 
 
 def _sign_all(
-    key: keyring.KeyPair, submitter: str, start_seq: int, items: list[tuple[str, bytes]]
+    key: KeyPair, submitter: str, start_seq: int, items: list[tuple[str, bytes]]
 ) -> list[Entry]:
+    from seawitness.model.entry import Entry
+    from seawitness.model.times import now_utc
+
     out = []
     when = now_utc()
     for i, (kind, body) in enumerate(items):
@@ -248,17 +292,16 @@ def _send(
     items: list[tuple[str, bytes]],
 ) -> None:
     """Sign ``items`` with the key and submit them locally or to ``server``."""
+    from seawitness.trust import keyring
+
     key = keyring.load(key_path)
     submitter = as_ or key.name
     if server:
-        from seawitness.ingest.remote import RemoteError, RemoteLog
+        from seawitness.ingest.remote import RemoteLog
 
         remote = RemoteLog(server)
-        try:
-            entries = _sign_all(key, submitter, remote.next_seq(submitter), items)
-            got = remote.submit(entries)
-        except RemoteError as exc:
-            raise click.ClickException(str(exc)) from None
+        entries = _sign_all(key, submitter, remote.next_seq(submitter), items)
+        got = remote.submit(entries)
     else:
         from seawitness.ingest.submit import submit
 
@@ -276,7 +319,7 @@ def _send(
     )
 
 
-@click.command()
+@click.command(short_help="Sign a file of records with your key and submit them.")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--key",
@@ -320,7 +363,7 @@ def submit(
     \b
     Examples:
       seawitness submit results.csv --format csv --mapping lab.toml --key KINS.key
-      seawitness submit results.csv --key KINS.key --server https://log.example.org
+      seawitness submit results.csv --key KINS.key --server https://log.example
     """
     records = _load_records(path, fmt, mapping)
     if not records:
@@ -328,7 +371,7 @@ def submit(
     _send(ctx, key_path, as_, server, [("measurement", m.canonical()) for m in records])
 
 
-@click.command()
+@click.command(short_help="Correct or retract a record, as a new signed entry.")
 @click.argument("leaf", type=int)
 @click.option("--reason", required=True, help="Why the record is corrected or retracted.")
 @click.option(
@@ -358,19 +401,31 @@ def correct(
 
     \b
     Examples:
-      seawitness correct 1234 --reason "unit typo" --replacement fixed.json --key KINS.key
+      seawitness correct 1234 --reason "unit typo" --replacement fixed.json \\
+          --key KINS.key
       seawitness correct 1234 --reason "sample contaminated" --key KINS.key
     """
     import json
 
-    from seawitness.model import Correction, Measurement, RecordError
+    from seawitness.errors import InputError
+    from seawitness.model import Correction, Measurement, canonical_bytes
 
     rep = None
     if replacement is not None:
         try:
-            rep = Measurement.from_dict(json.loads(replacement.read_text()))
-        except (ValueError, RecordError) as exc:
-            raise click.ClickException(f"{replacement}: {exc}") from None
+            doc = json.loads(replacement.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"not a JSON file: {exc}", where=str(replacement)) from None
+        if not isinstance(doc, dict):
+            raise InputError(
+                f"holds a JSON {type(doc).__name__}",
+                where=str(replacement),
+                expected="a JSON object: the corrected measurement record",
+            )
+        try:
+            rep = Measurement.from_dict(doc)
+        except InputError as exc:
+            raise InputError(str(exc), where=str(replacement)) from None
     body = canonical_bytes(Correction(supersedes=leaf, reason=reason, replacement=rep).to_dict())
     _send(ctx, key_path, as_, server, [("correction", body)])
 
@@ -412,9 +467,11 @@ def witness(
 
     \b
     Example:
-      seawitness witness --log http://127.0.0.1:8000 --key KINS.key --state kins-witness \\
+      seawitness witness --log http://127.0.0.1:8000 --key KINS.key \\
+          --state kins-witness \\
           --log-key "seawitness.local/demo+1a2b3c4d+AQ..." --interval 60
     """
+    from seawitness.trust import keyring
     from seawitness.trust.witness import Witness, WitnessError
 
     signer = keyring.load(key_path).signer.cosigner()
@@ -431,6 +488,3 @@ def witness(
     except WitnessError as exc:
         console.print(f"[red]witness: {exc}[/]")
         raise SystemExit(2 if exc.fork else 1) from None
-
-
-COMMANDS = [keygen, stakeholder, submit, correct, witness]

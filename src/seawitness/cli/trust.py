@@ -6,41 +6,15 @@ instance and no database: they work from a mirror or a proof file alone.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import BinaryIO
 
 import click
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from seawitness.cli.common import console, open_instance, out
-from seawitness.errors import RemoteError, VerificationError
-from seawitness.mirror.audit import audit
-from seawitness.mirror.proof import build_proof, verify_proof
-from seawitness.mirror.publish import publish
+from seawitness.cli.common import console, json_text, open_instance, out, print_json, progress
 
-__all__ = ["COMMANDS", "audit_command", "prove", "publish_command", "verify_proof_command"]
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+__all__ = ["audit_command", "prove", "publish_command", "verify_proof_command"]
 
 
 def _key_text(value: str | None) -> str | None:
@@ -80,7 +54,7 @@ _admin_vkey_option = click.option(
 )
 
 
-@click.command("publish")
+@click.command("publish", short_help="Write the log as static tiles a mirror can serve.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--witness",
@@ -112,13 +86,15 @@ def publish_command(
     what changed. Serve the directory with any web server, or copy it anywhere.
 
     \b
-    Example:
+    Examples:
       seawitness publish /srv/www/log
-      seawitness audit /srv/www/log --trust-log-key log.vkey
+      seawitness publish /srv/www/log --witness "witness-KR+...+B..." --quorum 1
     """
+    from seawitness.mirror.publish import publish
+
     inst = open_instance(ctx)
     try:
-        with _progress() as bar:
+        with progress(transient=True) as bar:
             task = bar.add_task("Publishing tiles", total=None)
 
             def advance(done: int, total: int) -> None:
@@ -141,7 +117,7 @@ def publish_command(
     )
 
 
-@click.command("audit")
+@click.command("audit", short_help="Re-verify a published log, offline, from a mirror.")
 @click.argument("source")
 @_policy_option
 @_trust_log_key_option
@@ -173,11 +149,17 @@ def audit_command(
     and that the log extends the one verified last time. Needs no database.
 
     \b
-    Example:
-      seawitness audit https://example.org/log/ --trust-log-key 'example.org/log+...'
+    Examples:
+      seawitness audit https://example.org/log/ --trust-log-key log.pub
+      seawitness audit /srv/www/log --policy policy.txt --json
     """
+    from rich.markup import escape
+
+    from seawitness.errors import RemoteError, VerificationError
+    from seawitness.mirror.audit import audit
+
     try:
-        with _progress() as bar:
+        with progress(transient=True) as bar:
             task = bar.add_task("Verifying entries", total=None)
 
             def advance(done: int, total: int) -> None:
@@ -215,7 +197,7 @@ def audit_command(
             "records_per_second": round(report.records_per_second, 1),
             "warnings": report.warnings,
         }
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        print_json(summary)
         return
     history = (
         "first audit of this log (state saved)"
@@ -255,21 +237,28 @@ def prove(ctx: click.Context, record: str, out_file: Path | None) -> None:
     RECORD is a leaf index or a record id (SHA-256 hex of the record's canonical
     bytes). The proof holds the signed entry, the signer's key registration, RFC 9162
     inclusion proofs and the cosigned checkpoint; check it with `seawitness verify-proof`.
+
+    \b
+    Examples:
+      seawitness prove 1234 > record.proof.json
+      seawitness prove 26edb2a1fb6c...e9ce5 --out record.proof.json
     """
+    from seawitness.mirror.proof import build_proof
+
     inst = open_instance(ctx)
     try:
         bundle = build_proof(inst.store, record)
     finally:
         inst.store.close()
-    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    text = json_text(bundle)
     if out_file is None:
-        sys.stdout.write(text)
+        click.echo(text, nl=False)
     else:
         out_file.write_text(text, encoding="utf-8")
         console.print(f"Proof for leaf {bundle['leaf_index']} written to {out_file}")
 
 
-@click.command("verify-proof")
+@click.command("verify-proof", short_help="Check a proof made by `seawitness prove`, offline.")
 @click.argument("proof_file", type=click.File("rb"))
 @_trust_log_key_option
 @_policy_option
@@ -283,7 +272,16 @@ def verify_proof_command(
     """Check a proof made by `seawitness prove`, offline (FILE or - for stdin).
 
     Prints one PASS / FAIL / WARN line per check and exits non-zero if any failed.
+
+    \b
+    Examples:
+      seawitness verify-proof record.proof.json --trust-log-key log.pub
+      seawitness prove 1234 | seawitness verify-proof - --policy policy.txt
     """
+    from rich.markup import escape
+
+    from seawitness.mirror.proof import verify_proof
+
     report = verify_proof(
         proof_file.read(),
         policy=_policy_text(policy_file),
@@ -301,7 +299,3 @@ def verify_proof_command(
     else:
         out.print("[bold red]PROOF INVALID[/]")
         sys.exit(1)
-
-
-COMMANDS: list[click.Command] = [publish_command, audit_command, prove, verify_proof_command]
-"""The commands to register on the main ``seawitness`` group."""
