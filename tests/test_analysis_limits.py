@@ -350,3 +350,50 @@ def test_to_dict_is_json_ready() -> None:
     d = ev.to_dict(with_inputs=True)
     assert d["class"] == "below" and d["source"] and d["confidence"] == "HIGH"
     assert len(d["inputs"]) == 1
+
+
+# -- the grade and source of every number used ----------------------------------------------
+
+
+def test_evaluation_lists_every_number_it_used_with_grade_and_source() -> None:
+    # Sum of ratios with Cs-137 (90 Bq/L, HIGH) and I-129 (9 Bq/L, LOW, from memory):
+    # the evaluation names the rule's 1, both component limits, and which one is LOW.
+    ms = [alps("Cs-137", value=9.0, uncertainty=0.5), alps("I-129", value=0.9, uncertainty=0.1)]
+    [ev] = evaluate_all(ms, rules("jp-tepco-discharge"))
+    got = {(n.role, n.nuclides): n for n in ev.numbers}
+    assert set(got) == {("limit", "ratio"), ("component", "Cs-137"), ("component", "I-129")}
+    assert (got["component", "Cs-137"].value, got["component", "Cs-137"].unit) == (90.0, "Bq/L")
+    assert not got["component", "Cs-137"].low_confidence
+    assert got["component", "I-129"].low_confidence and got["component", "I-129"].value == 9.0
+    assert [n.nuclides for n in ev.low_confidence_numbers] == ["I-129"]
+    d = ev.to_dict()["numbers"]
+    assert {x["nuclides"]: x["low_confidence"] for x in d} == {
+        "ratio": False,
+        "Cs-137": False,
+        "I-129": True,
+    }
+    assert all(x["source"] and x["confidence"] for x in d)
+
+
+def test_single_rule_evaluation_carries_its_limit_number() -> None:
+    evs = evaluate_all(
+        [meas(station="T-S4", value=25.0, uncertainty=1.0)],
+        rules("jp-tepco-sea"),
+        zones={"T-S4": "square-10km"},
+    )
+    inv = by_rule(evs, "square-10km/H-3/investigation")
+    [n] = inv.numbers
+    assert (n.role, n.nuclides, n.value, n.unit) == ("limit", "H-3", 20.0, "Bq/L")
+    assert n.low_confidence and n.confidence == "LOW"
+    [s] = by_rule(evs, "square-10km/H-3/suspension").numbers
+    assert s.value == 30.0 and not s.low_confidence
+
+
+def test_rule_set_lists_all_numbers_and_the_low_ones() -> None:
+    rs = rules("jp-tepco-discharge")
+    numbers = rs.numbers()
+    assert len(numbers) == sum(1 + len(r.components) for r in rs.rules)
+    low = [n.describe() for n in numbers if n.low_confidence]
+    assert low == rs.low_confidence_numbers() and len(low) == 7  # Sr-90 ... Tc-99 (memory)
+    [sor] = [r for r in rs.rules if r.aggregation == "sum_of_ratios"]
+    assert not sor.low_confidence and sor.uses_low_confidence
