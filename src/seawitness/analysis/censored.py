@@ -124,12 +124,17 @@ class CensoredSummary:
             "percent_censored": self.percent_censored,
             "mean": self.mean,
             "sd": self.sd,
-            "median": self.median,
+            "median": _finite(self.median),
             "se_mean": self.se_mean,
             "ucl95": self.ucl95,
-            "percentiles": {f"{k:g}": v for k, v in self.percentiles.items()},
+            "percentiles": {f"{k:g}": _finite(v) for k, v in self.percentiles.items()},
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
+
+
+def _finite(v: float) -> float | None:
+    """JSON has no NaN: a quantile that has no value becomes null."""
+    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True)
@@ -140,12 +145,19 @@ class GroupTest:
     :ivar df: degrees of freedom (k - 1).
     :ivar p: upper-tail p-value of the chi-square distribution.
     :ivar method: name of the test.
+    :ivar groups: group labels, in input order.
+    :ivar observed: per group, the weighted count of detects ``sum w d_g`` (the
+        "Observed" column of R ``survdiff``).
+    :ivar expected: per group, ``sum w d n_g / n`` (survdiff's "Expected").
     """
 
     statistic: float
     df: int
     p: float
     method: str = "Peto-Prentice generalized Wilcoxon"
+    groups: tuple[str, ...] = ()
+    observed: tuple[float, ...] = ()
+    expected: tuple[float, ...] = ()
 
 
 DEFAULT_PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0)
@@ -203,6 +215,7 @@ class _KMCurve:
     mass: NDArray[np.float64]
     at_risk: NDArray[np.float64]  # b_v: observations <= v (detects and DLs)
     events: NDArray[np.float64]  # d_v: detects equal to v
+    nd_above_max: bool = False  # a detection limit above the largest detect
 
 
 def _km_curve(x: NDArray[np.float64], c: NDArray[np.bool_]) -> _KMCurve:
@@ -218,15 +231,49 @@ def _km_curve(x: NDArray[np.float64], c: NDArray[np.bool_]) -> _KMCurve:
     mass = np.diff(cdf, prepend=0.0)
     # All probability below the smallest detect is put on that detect (the
     # convention of NADA cenfit / EnvStats enparCensored; biased high).
-    return _KMCurve(support, cdf, mass, at_risk, events)
+    nd_above_max = bool(np.any(x[c] > support[-1]))
+    return _KMCurve(support, cdf, mass, at_risk, events, nd_above_max)
 
 
-def _km_quantile(curve: _KMCurve, p: float) -> float:
-    """Smallest detected value whose KM cdf reaches ``p`` (averaging at exact ties)."""
-    eps = 1e-12
-    idx = int(np.searchsorted(curve.cdf, p - eps, side="left"))
-    idx = min(idx, curve.support.size - 1)
-    if abs(curve.cdf[idx] - p) <= eps and idx + 1 < curve.support.size:
+#: Conventions for Kaplan--Meier quantiles (see :func:`kaplan_meier`).
+QUANTILE_RULES: tuple[str, ...] = ("inverse", "nada", "midpoint")
+
+# NADA's stepfind() treats a step equal to p within all.equal()'s default tolerance
+# (1.5e-8, relative) as reaching p; cdf values are products of ratios, so an exact 0.5
+# can come out as 0.49999999999999994.
+_REACH_TOL = 1.5e-8
+
+
+def _below_smallest_detect(curve: _KMCurve) -> float:
+    """KM probability below the smallest detected value (carried by the non-detects)."""
+    b0, d0 = curve.at_risk[0], curve.events[0]
+    return float(curve.cdf[0] * (b0 - d0) / b0)
+
+
+def _km_quantile(curve: _KMCurve, p: float, rule: str = "inverse") -> float:
+    """The ``p`` quantile (0 < p < 1) of the left-censored KM distribution.
+
+    * ``"inverse"``: ``inf{v : F(v) >= p}``, the generalized inverse of the KM cdf; NaN
+      when ``p`` is at or below the probability left below the smallest detect (the
+      quantile lies among the non-detects and has no value);
+    * ``"nada"``: as NADA 1.6-1.1 ``quantile(cenfit)`` / ``median(cenfit)``, which is
+      ``"inverse"`` except that it is NA (here NaN) when ``p`` is at or above the cdf
+      just below the largest value and that value is a detect (a guard of NADA's
+      ``stepfind``, which never returns the largest time of the curve);
+    * ``"midpoint"``: as R ``survival::quantile.survfit`` on flipped data: where the cdf
+      equals ``p`` over an interval, the midpoint of that interval.
+    """
+    if rule not in QUANTILE_RULES:
+        raise InputError(f"quantile rule must be one of {', '.join(QUANTILE_RULES)}; got {rule!r}")
+    if p <= _below_smallest_detect(curve):
+        return math.nan
+    top = curve.cdf[-2] if curve.support.size > 1 else 0.0
+    if rule == "nada" and not curve.nd_above_max and p >= top:
+        return math.nan
+    reach = curve.cdf >= p * (1.0 - _REACH_TOL)
+    idx = int(np.argmax(reach)) if np.any(reach) else curve.support.size - 1
+    flat = abs(curve.cdf[idx] - p) <= _REACH_TOL * p and idx + 1 < curve.support.size
+    if rule == "midpoint" and flat:
         return float(0.5 * (curve.support[idx] + curve.support[idx + 1]))
     return float(curve.support[idx])
 
@@ -236,6 +283,7 @@ def kaplan_meier(
     censored: ArrayLike,
     *,
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    quantile_rule: str = "inverse",
 ) -> CensoredSummary:
     """Kaplan--Meier summary of left-censored data (Helsel 2012, ch. 6).
 
@@ -256,11 +304,22 @@ def kaplan_meier(
     * se_mean from the Kaplan (1958) variance of the restricted mean,
       ``sum A_i^2 d_i / (b_i (b_i - d_i))``, times ``sqrt(m/(m-1))`` with
       ``m`` detects (the bias correction of EnvStats / R ``survival``);
-    * median and percentiles: smallest detected value with ``F >= p``.
+    * median and percentiles (``quantile_rule="inverse"``, the default): the smallest
+      detected value with ``F >= p`` (the generalized inverse of the KM cdf), as NADA
+      ``median(cenfit)`` prints it, also where ``F`` sits exactly at ``p`` over an
+      interval; NaN where the quantile lies below the smallest detect (Helsel 2012
+      would report it as "< smallest detect"; ``extra["p_below_smallest_detect"]`` gives
+      the probability there). ``"nada"`` also returns NaN where NADA ``quantile(cenfit)``
+      prints NA at the top (``p`` at or above the cdf below the largest value);
+      ``"midpoint"`` takes the middle of a flat at ``p``, as R
+      ``survival::quantile.survfit``, which equals the ordinary sample median when
+      nothing is censored. The default is the mathematical definition of a quantile of
+      the KM distribution and agrees with NADA wherever NADA gives a number.
 
     :param values: detected values and detection limits (any unit, e.g. Bq/L).
     :param censored: ``True`` where the value is a detection limit.
     :param percentiles: percentiles (0--100) to report.
+    :param quantile_rule: ``"inverse"`` (default), ``"nada"`` or ``"midpoint"``.
     :raises InsufficientData: fewer than 2 detected values.
     :raises MethodNotApplicable: more than 80 % non-detects.
     """
@@ -282,8 +341,8 @@ def kaplan_meier(
     m = n_det
     se = math.sqrt(var_mean * m / (m - 1)) if m > 1 else float("nan")
 
-    pcts = {float(q): _km_quantile(curve, q / 100.0) for q in percentiles}
-    median = _km_quantile(curve, 0.5)
+    pcts = {float(q): _km_quantile(curve, q / 100.0, quantile_rule) for q in percentiles}
+    median = _km_quantile(curve, 0.5, quantile_rule)
     return CensoredSummary(
         method="km",
         n=n,
@@ -295,7 +354,10 @@ def kaplan_meier(
         se_mean=se,
         ucl95=_t_ucl95(mean, se, n),
         percentiles=pcts,
-        extra={"nada_sd": se * math.sqrt(n)},
+        extra={
+            "nada_sd": se * math.sqrt(n),
+            "p_below_smallest_detect": _below_smallest_detect(curve),
+        },
     )
 
 
@@ -525,16 +587,27 @@ def peto_prentice_test(
     Kaplan--Meier estimate, ``rho = 1`` in the G-rho family of Harrington &
     Fleming 1982) applied to flipped data, i.e. R
     ``survival::survdiff(..., rho = 1)`` as used by NADA ``cendiff`` and NADA2
-    ``cen1way`` (Helsel 2012, sec. 9.3). In left-censored terms, at each distinct
-    detected value ``v`` (from the top) the observations ``<= v`` are at risk
-    and the weight is the pooled cdf just above ``v``.
+    ``cen1way`` (Helsel 2012, sec. 9.3, who calls it the Peto--Prentice test; the
+    survival package calls the same statistic the Peto & Peto modification of the
+    Gehan--Wilcoxon test). In left-censored terms, at each distinct detected value
+    ``v`` (from the top) the observations ``<= v`` are at risk, a non-detect whose
+    limit equals ``v`` included (on the flipped scale a censoring tied with an event
+    is still at risk, as in ``survdiff``), and the weight is the pooled cdf just
+    above ``v``.
 
-    ``chi2 = U' V^- U`` on the first ``k - 1`` groups, ``df = k - 1``.
+    ``chi2 = U' V^- U`` over the groups with a positive expected count, dropping one
+    of them (survdiff drops the first, the quadratic form does not depend on which);
+    ``df`` = number of those groups - 1, as survdiff.
 
     :param groups: mapping (or sequence) of ``(values, censored)`` per group.
     :raises InsufficientData: fewer than two groups or no detected value.
     """
-    items = list(groups.values()) if isinstance(groups, Mapping) else list(groups)
+    if isinstance(groups, Mapping):
+        labels = tuple(str(g) for g in groups)
+        items = list(groups.values())
+    else:
+        items = list(groups)
+        labels = tuple(str(i) for i in range(len(items)))
     if len(items) < 2:
         raise InsufficientData("at least two groups are needed")
     xs, cs, gs = [], [], []
@@ -550,24 +623,37 @@ def peto_prentice_test(
     det_vals = np.unique(x[~c])[::-1]  # descending = ascending flipped time
     if det_vals.size == 0:
         raise InsufficientData("no detected values")
-    u = np.zeros(k)
+    obs = np.zeros(k)
+    exp = np.zeros(k)
     v = np.zeros((k, k))
     surv = 1.0  # pooled KM S(t-) on the flipped scale
     for val in det_vals:
         risk = x <= val
+        event = risk & ~c & (x == val)
         n_t = float(np.count_nonzero(risk))
-        d_t = float(np.count_nonzero(risk & ~c & (x == val)))
-        n_g = np.array([np.count_nonzero(risk & (grp == g)) for g in range(k)], dtype=float)
-        d_g = np.array(
-            [np.count_nonzero(risk & ~c & (x == val) & (grp == g)) for g in range(k)], dtype=float
-        )
+        d_t = float(np.count_nonzero(event))
+        n_g = np.bincount(grp[risk], minlength=k).astype(float)
+        d_g = np.bincount(grp[event], minlength=k).astype(float)
         w = surv
-        u += w * (d_g - d_t * n_g / n_t)
+        obs += w * d_g
+        exp += w * d_t * n_g / n_t
         if n_t > 1:
             frac = n_g / n_t
             v += (w**2) * d_t * (n_t - d_t) / (n_t - 1) * (np.diag(frac) - np.outer(frac, frac))
         surv *= (n_t - d_t) / n_t
-    uu, vv = u[:-1], v[:-1, :-1]
-    chi2 = float(uu @ np.linalg.pinv(vv) @ uu)
-    df = k - 1
-    return GroupTest(statistic=chi2, df=df, p=float(stats.chi2.sf(chi2, df)))
+    keep = np.flatnonzero(exp > 0)
+    df = int(keep.size) - 1
+    if df < 1:
+        chi2 = 0.0
+    else:
+        sel = keep[1:]
+        uu, vv = (obs - exp)[sel], v[np.ix_(sel, sel)]
+        chi2 = float(uu @ np.linalg.pinv(vv) @ uu)
+    return GroupTest(
+        statistic=chi2,
+        df=max(df, 0),
+        p=float(stats.chi2.sf(chi2, df)) if df >= 1 else 1.0,
+        groups=labels,
+        observed=tuple(float(o) for o in obs),
+        expected=tuple(float(e) for e in exp),
+    )
