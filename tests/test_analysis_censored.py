@@ -12,9 +12,11 @@ Helsel, NADA2 1.1.x), which show the output of NADA ``cenfit``/``cenros``/
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
+import refdata
 from seawitness.analysis import censored as cen
 
 
@@ -288,3 +290,143 @@ def test_ros_and_mle_need_three_detects() -> None:
 def test_unknown_method_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown method"):
         cen.summarize([1.0, 2.0, 3.0], [False] * 3, "dl2")
+
+
+# -- references: R NADA 1.6-1.1 cenfit / cendiff and survival 3.5-3 on NADA's own data ---
+
+
+def _groups(values: list[float], flags: list[bool], labels: list[str]) -> dict[str, Any]:
+    out: dict[str, tuple[list[float], list[bool]]] = {}
+    for v, c, g in zip(values, flags, labels, strict=True):
+        out.setdefault(g, ([], []))
+        out[g][0].append(v)
+        out[g][1].append(c)
+    return out
+
+
+DATA = {
+    "Atrazine": _groups(refdata.ATRAZINE, refdata.ATRAZINE_CEN, refdata.ATRAZINE_MONTH),
+    "Cadmium": _groups(refdata.CADMIUM, refdata.CADMIUM_CEN, refdata.CADMIUM_REGION),
+}
+# NADA stores Atrazine in single precision (0.0099999998 for 0.01): compare to 1e-7.
+REL = {"Atrazine": 1e-7, "Cadmium": 1e-12}
+
+# R 4.2.2, NADA 1.6-1.1: f = with(Atrazine, cenfit(Atra, AtraCen, Month)) and
+# with(Cadmium, cenfit(Cd, CdCen, Region)); print(f), mean(f[i]), sd(f[i]).
+#            n, n.cen, median, mean,               sd (NADA),          se of the mean
+KM_NADA = {
+    ("Atrazine", "June"): (24, 9, 0.02, 0.0479166662920833, 0.075414281643571, 0.0153938757787741),
+    ("Atrazine", "Sept"): (24, 5, 0.06, 3.97250002614209, 18.0869268389512, 3.69197848087341),
+    ("Cadmium", "COLOPLT"): (9, 3, 0.4, 0.588888888888889, 0.351925918130296, 0.117308639376765),
+    ("Cadmium", "SRKYMT"): (10, 1, 3.0, 10.54, 25.0689539071737, 7.92749929044462),
+}  # fmt: skip
+
+# quantile(f) of the same fits (NADAprobs 5..95 %); None where NADA prints NA.
+Q_NADA = {
+    ("Atrazine", "June"): (None, None, None, 0.02, 0.04, 0.09, 0.11),
+    ("Atrazine", "Sept"): (None, None, 0.02, 0.06, 0.50, 0.84, 2.66),
+    ("Cadmium", "COLOPLT"): (None, None, None, 0.4, 0.7, None, None),
+    ("Cadmium", "SRKYMT"): (None, None, 0.6, 3.0, 4.6, None, None),
+}
+# survival 3.5-3: ff - quantile(survfit(Surv(ff - x, !cen) ~ 1), probs = 1 - p), ff =
+# max(x) + 1, for p = 25, 50, 75, 90, 95 %: the midpoint convention of quantile.survfit.
+Q_SURVIVAL = {
+    ("Atrazine", "June"): (None, 0.02, 0.045, 0.09, 0.11),
+    ("Atrazine", "Sept"): (0.02, 0.075, 0.54, 0.84, 2.66),
+    ("Cadmium", "COLOPLT"): (None, 0.4, 0.7, 1.4, 1.4),
+    ("Cadmium", "SRKYMT"): (0.6, 3.2, 4.6, 43.1, 81.3),
+}
+
+
+def _approx(expected: tuple[float | None, ...], rel: float) -> list[Any]:
+    return [pytest.approx(v, rel=rel) if v is not None else None for v in expected]
+
+
+def _finite_or_none(xs: Any) -> list[float | None]:
+    return [x if math.isfinite(x) else None for x in xs]
+
+
+@pytest.mark.parametrize(("data", "group"), list(KM_NADA))
+def test_km_reproduces_nada_cenfit_on_atrazine_and_cadmium(data: str, group: str) -> None:
+    """In Sept (Atrazine) and SRKYMT (Cadmium) the KM cdf sits exactly at 0.5 over an
+    interval: NADA prints the lower end (0.06, 3.0), the smallest value whose cdf reaches
+    0.5, which is the default quantile rule here; mean and NADA's sd agree as well."""
+    n, n_cen, median, mean, nada_sd, se = KM_NADA[data, group]
+    vals, flags = DATA[data][group]
+    r = cen.kaplan_meier(vals, flags)
+    rel = REL[data]
+    assert (r.n, r.n - r.n_detected) == (n, n_cen)
+    assert r.median == pytest.approx(median, rel=rel)
+    assert r.mean == pytest.approx(mean, rel=rel)
+    assert r.extra["nada_sd"] == pytest.approx(nada_sd, rel=rel)
+    assert r.se_mean == pytest.approx(se, rel=rel)
+    q = cen.kaplan_meier(vals, flags, quantile_rule="nada").percentiles
+    assert _finite_or_none(q.values()) == _approx(Q_NADA[data, group], rel)
+
+
+@pytest.mark.parametrize(("data", "group"), list(Q_SURVIVAL))
+def test_km_midpoint_rule_reproduces_survival_quantile(data: str, group: str) -> None:
+    vals, flags = DATA[data][group]
+    r = cen.kaplan_meier(vals, flags, percentiles=(25, 50, 75, 90, 95), quantile_rule="midpoint")
+    assert _finite_or_none(r.percentiles.values()) == _approx(Q_SURVIVAL[data, group], REL[data])
+
+
+def test_km_quantiles_without_censoring() -> None:
+    """NADA 1.6-1.1 quantile(cenfit(1:5, rep(FALSE, 5))) at 5, 10, 20, 25, 50, 75, 80 %:
+    1 1 1 2 3 4 NA; median(cenfit(1:4, ...)) = 2, the survival midpoint 2.5 = median()."""
+    pct = (5, 10, 20, 25, 50, 75, 80)
+    nada = cen.kaplan_meier([1, 2, 3, 4, 5], [False] * 5, percentiles=pct, quantile_rule="nada")
+    assert _finite_or_none(nada.percentiles.values()) == [1, 1, 1, 2, 3, 4, None]
+    inv = cen.kaplan_meier([1, 2, 3, 4, 5], [False] * 5, percentiles=pct)
+    assert list(inv.percentiles.values()) == [1, 1, 1, 2, 3, 4, 4]
+    assert cen.kaplan_meier([1, 2, 3, 4], [False] * 4).median == 2
+    assert cen.kaplan_meier([1, 2, 3, 4], [False] * 4, quantile_rule="midpoint").median == 2.5
+    with pytest.raises(cen.InputError, match="quantile rule"):
+        cen.kaplan_meier([1, 2, 3], [False] * 3, quantile_rule="type7")
+
+
+def test_km_quantile_below_the_smallest_detect_has_no_value() -> None:
+    """COLOPLT: detects 1.4, 0.8, 0.7, 0.4 x3 and limits <0.3, <0.4, <0.6. Going down,
+    F(0.8) = 8/9, F(0.7) = 7/8 F(0.8) = 7/9, F(0.4) = 6/7 F(0.7) = 6/9 and, with 5 at
+    risk at 0.4 of which 3 detects, P(X < 0.4) = 2/5 * 6/9 = 4/15. The 25 % quantile
+    lies below 0.4, among the non-detects: NaN (null in JSON), as NADA's NA."""
+    vals, flags = DATA["Cadmium"]["COLOPLT"]
+    r = cen.kaplan_meier(vals, flags)
+    assert r.extra["p_below_smallest_detect"] == pytest.approx(4 / 15, rel=1e-12)
+    assert math.isnan(r.percentiles[25.0]) and r.as_dict()["percentiles"]["25"] is None
+
+
+# with(Atrazine, cendiff(Atra, AtraCen, Month)) and with(Cadmium, cendiff(Cd, CdCen,
+# Region)), i.e. survival::survdiff(flip(Cen(obs, cen)) ~ groups, rho = 1): Chisq, p and
+# the weighted Observed / Expected columns, groups in factor-level order.
+CENDIFF = {
+    "Atrazine": (6.63578559265843, 0.00999501080925848, (8.89583333333333, 14.3541666666667),
+                 (13.9375, 9.3125), ("June", "Sept")),
+    "Cadmium": (7.01616524472385, 0.00807770457332631, (2.84210526315789, 6.84210526315789),
+                (6.13157894736842, 3.55263157894737), ("COLOPLT", "SRKYMT")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("data", list(CENDIFF))
+def test_peto_prentice_reproduces_nada_cendiff(data: str) -> None:
+    chisq, p, obs, exp, order = CENDIFF[data]
+    t = cen.peto_prentice_test({g: DATA[data][g] for g in order})
+    assert t.df == 1 and t.groups == order
+    assert t.statistic == pytest.approx(chisq, rel=1e-12)
+    assert t.p == pytest.approx(p, rel=1e-12)
+    assert t.observed == pytest.approx(obs, rel=1e-12)
+    assert t.expected == pytest.approx(exp, rel=1e-12)
+    flipped = cen.peto_prentice_test({g: DATA[data][g] for g in reversed(order)})
+    assert flipped.statistic == pytest.approx(chisq, rel=1e-12)
+
+
+def test_peto_prentice_drops_a_group_with_nothing_at_risk() -> None:
+    """survdiff drops groups whose expected count is 0 (here one whose every value is a
+    limit above all detects) and lowers the degrees of freedom with them."""
+    a = ([1.0, 2.0, 3.0, 4.0], [False] * 4)
+    b = ([2.5, 3.5, 5.0], [False] * 3)
+    only_high_limits = ([10.0, 12.0], [True, True])
+    two = cen.peto_prentice_test({"a": a, "b": b})
+    three = cen.peto_prentice_test({"a": a, "b": b, "c": only_high_limits})
+    assert three.df == 1 and three.expected[2] == 0
+    assert three.statistic == pytest.approx(two.statistic, rel=1e-12)

@@ -350,3 +350,91 @@ def test_to_dict_is_json_ready() -> None:
     d = ev.to_dict(with_inputs=True)
     assert d["class"] == "below" and d["source"] and d["confidence"] == "HIGH"
     assert len(d["inputs"]) == 1
+
+
+# -- the grade and source of every number used ----------------------------------------------
+
+
+def test_evaluation_lists_every_number_it_used_with_grade_and_source() -> None:
+    # Sum of ratios with Cs-137 (90 Bq/L, HIGH) and I-129 (9 Bq/L, LOW, from memory):
+    # the evaluation names the rule's 1, both component limits, and which one is LOW.
+    ms = [alps("Cs-137", value=9.0, uncertainty=0.5), alps("I-129", value=0.9, uncertainty=0.1)]
+    [ev] = evaluate_all(ms, rules("jp-tepco-discharge"))
+    got = {(n.role, n.nuclides): n for n in ev.numbers}
+    assert set(got) == {("limit", "ratio"), ("component", "Cs-137"), ("component", "I-129")}
+    assert (got["component", "Cs-137"].value, got["component", "Cs-137"].unit) == (90.0, "Bq/L")
+    assert not got["component", "Cs-137"].low_confidence
+    assert got["component", "I-129"].low_confidence and got["component", "I-129"].value == 9.0
+    assert [n.nuclides for n in ev.low_confidence_numbers] == ["I-129"]
+    d = ev.to_dict()["numbers"]
+    assert {x["nuclides"]: x["low_confidence"] for x in d} == {
+        "ratio": False,
+        "Cs-137": False,
+        "I-129": True,
+    }
+    assert all(x["source"] and x["confidence"] for x in d)
+
+
+def test_single_rule_evaluation_carries_its_limit_number() -> None:
+    evs = evaluate_all(
+        [meas(station="T-S4", value=25.0, uncertainty=1.0)],
+        rules("jp-tepco-sea"),
+        zones={"T-S4": "square-10km"},
+    )
+    inv = by_rule(evs, "square-10km/H-3/investigation")
+    [n] = inv.numbers
+    assert (n.role, n.nuclides, n.value, n.unit) == ("limit", "H-3", 20.0, "Bq/L")
+    assert n.low_confidence and n.confidence == "LOW"
+    [s] = by_rule(evs, "square-10km/H-3/suspension").numbers
+    assert s.value == 30.0 and not s.low_confidence
+
+
+def test_rule_set_lists_all_numbers_and_the_low_ones() -> None:
+    rs = rules("jp-tepco-discharge")
+    numbers = rs.numbers()
+    assert len(numbers) == sum(1 + len(r.components) for r in rs.rules)
+    low = [n.describe() for n in numbers if n.low_confidence]
+    assert low == rs.low_confidence_numbers() and len(low) == 7  # Sr-90 ... Tc-99 (memory)
+    [sor] = [r for r in rs.rules if r.aggregation == "sum_of_ratios"]
+    assert not sor.low_confidence and sor.uses_low_confidence
+
+
+# GB 14882-1994 clause 3.1 Table 1 as printed in http://xcupkbj.cn/col3/articleinfo.php?infoid=124
+# (grain, tubers, vegetables & fruit, meat/fish/shrimp) with the exponents the two stored
+# copies lose; the meat/fish/shrimp row is the one the rule set loads.
+GB14882_TABLE1 = {
+    #          grain,  tubers, veg & fruit, meat/fish/shrimp   [Bq/kg]
+    "H-3": (2.1e5, 7.2e4, 1.7e5, 6.5e5),
+    "Sr-89": (1.2e3, 5.4e2, 9.7e2, 2.9e3),
+    "Sr-90": (9.6e1, 3.3e1, 7.7e1, 2.9e2),
+    "I-131": (1.9e2, 8.9e1, 1.6e2, 4.7e2),
+    "Cs-137": (2.6e2, 9.0e1, 2.1e2, 8.0e2),
+    "Pm-147": (1.0e4, 3.7e3, 8.2e3, 2.4e4),
+    "Pu-239": (3.4, 1.2, 2.7, 10.0),
+}
+
+
+@pytest.mark.parametrize("nuclide", [n for n in GB14882_TABLE1 if n != "Cs-137"])
+def test_gb14882_meat_fish_row_has_the_exponents_of_the_other_rows(nuclide: str) -> None:
+    """Hand check of the reconstructed exponents. GB 14882 derives each limit as an annual
+    intake limit of the nuclide divided by the annual consumption of the food, so the
+    ratio of two nuclides' limits is nearly the same in every food row (decay before
+    eating makes short-lived ones differ a little). Against Cs-137, each nuclide's ratio
+    in the meat/fish/shrimp row is within a factor 2 of its ratio in every other row (1.7
+    for Sr-89 and I-131 against tubers, 1.4 for Pm-147, within 7 % for H-3, Sr-90 and
+    Pu-239), where a
+    wrong power of ten would be a factor 10. The loaded rule values are that row."""
+    ratios = [v / c for v, c in zip(GB14882_TABLE1[nuclide], GB14882_TABLE1["Cs-137"], strict=True)]
+    meat, others = ratios[3], ratios[:3]
+    assert all(1 / 2 < meat / r < 2 for r in others), (nuclide, ratios)
+    rs = rules("cn-gb14882")
+    [rule] = [r for r in rs.rules if r.id.endswith(f"meat-fish-shrimp/{nuclide}/limit")]
+    assert rule.limit == GB14882_TABLE1[nuclide][3]
+    [cs] = [r for r in rs.rules if r.id.endswith("meat-fish-shrimp/Cs-137/limit")]
+    assert cs.limit == GB14882_TABLE1["Cs-137"][3]
+
+
+def test_korean_limits_are_sourced_not_from_memory() -> None:
+    rs = rules("kr-mfds")
+    assert rs.low_confidence_numbers() == []
+    assert {r.limit for r in rs.rules} == {100.0} and {r.confidence for r in rs.rules} == {"MED"}

@@ -22,6 +22,7 @@ import numpy as np
 import pymannkendall as pmk
 import pytest
 
+import refdata
 from seawitness.analysis import trends as tr
 
 
@@ -291,9 +292,179 @@ def test_seasons_from_dates_and_numbers() -> None:
     assert tr.seasons_from_time(
         [dt.date(2020, 1, 5), dt.date(2020, 5, 1), dt.date(2020, 12, 1)], 4
     ) == [0, 1, 3]
-    assert tr.seasons_from_time([0, 1, 12, 13.5], 12) == [0, 1, 0, 1]
+    # Times counted in steps (months 0, 1, ...): one cycle is `period` steps long.
+    assert tr.seasons_from_time([0, 1, 12, 13.5], 12, cycle=12) == [0, 1, 0, 1]
     with pytest.raises(tr.TrendInputError):
         tr.seasons_from_time([dt.date(2020, 1, 5)], 5)
+
+
+def test_seasons_from_decimal_years_do_not_depend_on_rounding() -> None:
+    """Decimal years (R ts time): 1903 + k/12 is month k whether the float of k/12 falls
+    a hair short (1903 + 1/12 = 1903.083333...) or the time was printed with 4 decimals
+    (1903.0833, 4e-4 of a month short of the boundary)."""
+    exact = [1903 + k / 12 for k in range(24)]
+    printed = [float(f"{v:.4f}") for v in exact]
+    months = [k % 12 for k in range(24)]
+    assert tr.seasons_from_time(exact, 12) == months
+    assert tr.seasons_from_time(printed, 12) == months
+    # Mid-month sampling times fall in their month; quarters from the same times.
+    assert tr.seasons_from_time([2020 + (k + 0.5) / 12 for k in range(12)], 12) == list(range(12))
+    assert tr.seasons_from_time(exact[:12], 4) == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    with pytest.raises(tr.TrendInputError):
+        tr.seasons_from_time([2020.5], 12, cycle=0)
+
+
+def test_season_labels_written_differently_are_one_season() -> None:
+    assert tr.season_labels(["1", "1.0", "01", " Dry", "Dry", 2]) == [
+        1.0,
+        1.0,
+        1.0,
+        "Dry",
+        "Dry",
+        2,
+    ]
+
+
+# -- references: R Kendall 2.2.1 (McLeod), boot 1.3-28.1 and pymannkendall 1.4.3 ----------
+
+
+def _manaus() -> tuple[list[float], list[float], list[int]]:
+    y = refdata.MANAUS
+    t = [refdata.MANAUS_START + k / 12 for k in range(len(y))]  # R: time(manaus)
+    cyc = [k % 12 + 1 for k in range(len(y))]  # R: cycle(manaus)
+    return y, t, cyc
+
+
+def test_seasonal_kendall_reproduces_r_kendall_on_manaus() -> None:
+    """R 4.2.2, Kendall 2.2.1, boot 1.3-28.1: ``library(boot); data(manaus);
+    SeasonalMannKendall(manaus)`` prints tau = 0.0877, 2-sided pvalue = 2.2559e-05 and
+    gives S = 4212, D = 48011.97, varS = 987798.0 (the Fortran works in single precision,
+    hence varS = 987798.015625 and the 7-digit agreement below).
+
+    The documented example of SeasonalMannKendall: a monthly ts with decimal-year times
+    1903.0, 1903.0833, ... and 12 seasons. The same S and Var S must come out whether the
+    seasons are given (R's cycle()) or derived from the times, exact or printed to 4
+    decimals. R's p has no continuity correction (``continuity=False``)."""
+    y, t, cyc = _manaus()
+    printed = [float(f"{v:.4f}") for v in t]
+    for seasons, times in (
+        (cyc, t),
+        (tr.seasons_from_time(t, 12), t),
+        (tr.seasons_from_time(printed, 12), printed),
+        ([str(c) for c in cyc], None),
+    ):
+        r = tr.seasonal_kendall(y, times, seasons, continuity=False)
+        assert r.S == 4212
+        assert r.var_S == pytest.approx(987798.015625, rel=1e-7)
+        assert r.tau_b == pytest.approx(0.0877281179458411, rel=1e-6)  # S / D
+        assert r.p == pytest.approx(2.2558508837367e-05, rel=1e-5)
+
+
+def test_seasonal_kendall_reproduces_pymannkendall_on_manaus() -> None:
+    """pymannkendall 1.4.3 ``seasonal_test(manaus, period=12)``: same S and Var S as R
+    Kendall, continuity-corrected p (our default), tau-a; its slope is per period."""
+    y, t, cyc = _manaus()
+    o = pmk.seasonal_test(y, period=12)
+    r = tr.seasonal_kendall(y, t, tr.seasons_from_time(t, 12))
+    assert (r.S, o.s) == (4212, 4212)
+    assert r.var_S == pytest.approx(o.var_s, rel=1e-12)
+    assert r.z == pytest.approx(o.z, rel=1e-12)
+    assert r.p == pytest.approx(o.p, rel=1e-9)
+    assert r.tau == pytest.approx(o.Tau, rel=1e-12)
+    # Slope per year from decimal-year times = pymannkendall's slope per period (a year).
+    assert r.sen_slope == pytest.approx(o.slope, rel=1e-9)
+
+
+def test_mann_kendall_reproduces_r_kendall_on_precipgl() -> None:
+    """R Kendall 2.2.1 ``data(PrecipGL); MannKendall(PrecipGL)``: tau = 0.265,
+    2-sided pvalue = 0.00029206 (S = 989, D = 3737.999, varS = 74398.34, single
+    precision); the series has six tied pairs, so tau-b (R) differs from tau-a."""
+    r = tr.mann_kendall(refdata.PRECIP_GL, list(range(1900, 1987)))
+    assert r.S == 989
+    assert r.var_S == pytest.approx(74398.3359375, rel=1e-7)
+    assert r.tau_b == pytest.approx(0.264580070972443, rel=1e-6)
+    assert r.tau == pytest.approx(989 / (87 * 86 / 2))
+    # R's Fortran evaluates the normal tail in single precision (AS 66, REAL): its p is
+    # 2e-8 (6e-5 relative) from the double-precision value; pymannkendall agrees with ours.
+    assert r.p == pytest.approx(0.000292062759399414, rel=1e-4)
+    assert r.p == pytest.approx(pmk.original_test(refdata.PRECIP_GL).p, rel=1e-12)
+
+
+# -- references: R NADA 1.6-1.1 cenken and NADA2 2.0.1 (Lee, Helsel, Julian) -------------
+
+
+def test_ats_midpoint_on_nada_dfe_with_derivation() -> None:
+    """DFe summer iron, 1977-1985 (NADA ``data(DFe)``). Hand derivation of the slope:
+    limits are lowered by min(y)/1000 = 0.003, so <10 becomes 9.997. Kendall's S between
+    year and the residuals y - b*year is +1 just below b = -2.6, 0 on -2.6 < b < -2.50075
+    and -1 just above, where -2.6 = (7 - 20)/(1982 - 1977) (two detects) and
+    -2.50075 = (9.997 - 20)/(1981 - 1977) (the detect of 1977 and <10 of 1981). The
+    midpoint of the zero set is -2.550375. The intercept is the Turnbull median of the
+    residuals at that slope: 5060.393625, as NADA's own ``NADA:::turnbull(y, ycen, x,
+    xcen, -2.550375)`` returns. tau and p are NADA cenken's (-0.3611111, 0.1315868)."""
+    r = tr.akritas_theil_sen(refdata.DFE_SUMMER, refdata.DFE_SUMMER_CEN, refdata.DFE_YEAR)
+    assert r.sen_slope == pytest.approx((-2.6 - 2.50075) / 2, abs=1e-9)
+    assert r.intercept == pytest.approx(5060.393625, abs=1e-6)
+    assert r.tau == pytest.approx(-0.361111111111111, abs=1e-12)
+    assert r.p == pytest.approx(0.131586760281186, rel=1e-12)
+
+
+def test_ats_nada_convention_reproduces_nada_cenken_on_dfe() -> None:
+    """R NADA 1.6-1.1 ``with(DFe, cenken(Summer, SummerCen, Year))``: slope
+    -2.57211303710938, intercept 5103.50015258789, tau -0.361111111111111,
+    p 0.131586760281186. NADA's bisection stops at the first grid point with S = 0, so
+    its slope is inside the zero set (-2.6, -2.50075) but 0.85 % from its midpoint."""
+    r = tr.akritas_theil_sen(
+        refdata.DFE_SUMMER, refdata.DFE_SUMMER_CEN, refdata.DFE_YEAR, convention="nada"
+    )
+    assert r.sen_slope == pytest.approx(-2.57211303710938, rel=1e-13)
+    assert r.intercept == pytest.approx(5103.50015258789, rel=1e-13)
+    assert r.tau == pytest.approx(-0.361111111111111, abs=1e-12)
+    assert r.p == pytest.approx(0.131586760281186, rel=1e-12)
+    assert -2.6 < r.sen_slope < -2.50075
+
+
+def test_ats_nada2_convention_reproduces_nada2_on_dfe() -> None:
+    """NADA2 2.0.1 ``cenken(DFe$Summer, DFe$SummerCen, DFe$Year)`` (its own copy of
+    kendallATS, which brackets the root from the pairwise slopes of all values, limits
+    included): slope -2.53982418148592, intercept 5039.47135188658."""
+    r = tr.akritas_theil_sen(
+        refdata.DFE_SUMMER, refdata.DFE_SUMMER_CEN, refdata.DFE_YEAR, convention="nada2"
+    )
+    assert r.sen_slope == pytest.approx(-2.53982418148592, rel=1e-13)
+    assert r.intercept == pytest.approx(5039.47135188658, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("season", "slope", "intercept"),
+    [
+        (None, -0.0896490912530968, 181.26161502549),
+        ("W", -0.114997522043339, 232.925437408391),
+        ("D", -0.0500105603039777, 101.24101131823),
+    ],
+)
+def test_ats_nada2_convention_reproduces_nada2_on_gales_creek(
+    season: str | None, slope: float, intercept: float
+) -> None:
+    """NADA2 2.0.1 kendallATS on ``Gales_Creek`` (TCr, CrND, dectime), all data and each
+    season: the printed ATS lines of the NADA2 vignette to every digit. ``dectime`` is
+    the sampling dates as decimal years (to_decimal_years reproduces the column exactly);
+    the 6-decimal copy above moves NADA's bisection grid in the 4th digit."""
+    t = list(tr.to_decimal_years([dt.date.fromisoformat(d) for d in refdata.GALES_DATES]))
+    idx = [i for i, g in enumerate(GALES_SEASON) if season is None or g == season]
+    r = tr.akritas_theil_sen(
+        [GALES_TCR[i] for i in idx],
+        [GALES_CRND[i] for i in idx],
+        [t[i] for i in idx],
+        convention="nada2",
+    )
+    assert r.sen_slope == pytest.approx(slope, rel=1e-12)
+    assert r.intercept == pytest.approx(intercept, rel=1e-12)
+
+
+def test_ats_conventions_are_validated() -> None:
+    with pytest.raises(tr.TrendInputError, match="convention"):
+        tr.akritas_theil_sen([1.0, 2.0, 3.0], [False] * 3, convention="median")
 
 
 def test_too_few_points_rejected() -> None:

@@ -257,6 +257,10 @@ def test_limits_counts_per_class(client: TestClient) -> None:
     assert sum(r["counts"].values()) == r["evaluations"] > 0
     assert sum(sum(x["counts"].values()) for x in r["rules"]) == r["evaluations"]
     assert r["low_confidence_numbers"], "the 10 km investigation level is graded LOW"
+    [inv] = [x for x in r["rules"] if x["rule_id"].endswith("square-10km/H-3/investigation")]
+    assert inv["low_confidence"] and [n["low_confidence"] for n in inv["numbers"]] == [True]
+    for e in (e for x in r["rules"] for e in x["highest"]):
+        assert e["numbers"] and all("confidence" in n and "source" in n for n in e["numbers"])
     assert "jp-tepco-sea" in client.get("/api/v1/rule-sets").json()["results"]
 
 

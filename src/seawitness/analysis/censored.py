@@ -33,21 +33,42 @@ reported.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from seawitness.analysis.censored_base import (
+    DEFAULT_PERCENTILES,
+    MAX_PERCENT_CENSORED,
+    MIN_DETECTS_PARAMETRIC,
+    CensoredDataError,
+    CensoredSummary,
+    GroupTest,
+    InsufficientData,
+    MethodNotApplicable,
+    check_applicable,
+    prepare,
+    t_ucl95,
+)
+from seawitness.analysis.km import (
+    QUANTILE_RULES,
+    kaplan_meier,
+    kaplan_meier_t_interval,
+    peto_prentice_test,
+)
 from seawitness.errors import InputError
 
 __all__ = [
+    "DEFAULT_PERCENTILES",
     "MAX_PERCENT_CENSORED",
     "MIN_DETECTS_PARAMETRIC",
+    "QUANTILE_RULES",
     "CensoredDataError",
     "CensoredSummary",
     "GroupTest",
+    "InputError",
     "InsufficientData",
     "MethodNotApplicable",
     "kaplan_meier",
@@ -56,262 +77,9 @@ __all__ = [
     "lognormal_mle",
     "peto_prentice_test",
     "ros",
+    "ros_plotting_positions",
     "summarize",
 ]
-
-#: Above this percentage of non-detects no mean/SD/percentile is estimated
-#: (Helsel 2012, Table 6.1 / section 8: "> 80 % censored: report only the
-#: percentage of detects").
-MAX_PERCENT_CENSORED = 80.0
-
-#: Minimum number of detected values for ROS and the lognormal MLE: a
-#: regression (ROS) or a two-parameter fit (MLE) through fewer than three
-#: detects is not identifiable in any useful sense. This is the project's
-#: conservative reading of Helsel (2012, ch. 6), not a number printed there.
-MIN_DETECTS_PARAMETRIC = 3
-
-
-class CensoredDataError(InputError):
-    """Base class for refusals of the censored-data estimators."""
-
-
-class InsufficientData(CensoredDataError):
-    """Too few observations or detected values for the requested method."""
-
-
-class MethodNotApplicable(CensoredDataError):
-    """The data are outside the range where the method is valid (e.g. > 80 % censored)."""
-
-
-@dataclass(frozen=True)
-class CensoredSummary:
-    """Summary statistics of a left-censored sample.
-
-    All location and scale values are in the unit of the input values.
-
-    :ivar method: ``"km"``, ``"ros"`` or ``"mle"``.
-    :ivar n: number of observations.
-    :ivar n_detected: number of detected (uncensored) values.
-    :ivar percent_censored: 100 * (n - n_detected) / n.
-    :ivar mean: estimated mean.
-    :ivar sd: estimated standard deviation of the population.
-    :ivar median: estimated median.
-    :ivar se_mean: standard error of the mean.
-    :ivar ucl95: one-sided 95 % upper confidence limit of the mean
-        (Student-t, ``mean + t(0.95, n-1) * se_mean``), or ``None``.
-    :ivar percentiles: estimated percentiles keyed by probability (0--100).
-    :ivar extra: method-specific values (e.g. lognormal ``mu``/``sigma``).
-    """
-
-    method: str
-    n: int
-    n_detected: int
-    percent_censored: float
-    mean: float
-    sd: float
-    median: float
-    se_mean: float | None
-    ucl95: float | None
-    percentiles: dict[float, float] = field(default_factory=dict)
-    extra: dict[str, float] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain-JSON representation (percentile keys become strings)."""
-        return {
-            "method": self.method,
-            "n": self.n,
-            "n_detected": self.n_detected,
-            "percent_censored": self.percent_censored,
-            "mean": self.mean,
-            "sd": self.sd,
-            "median": self.median,
-            "se_mean": self.se_mean,
-            "ucl95": self.ucl95,
-            "percentiles": {f"{k:g}": v for k, v in self.percentiles.items()},
-            **({"extra": dict(self.extra)} if self.extra else {}),
-        }
-
-
-@dataclass(frozen=True)
-class GroupTest:
-    """Result of a k-sample test on censored data.
-
-    :ivar statistic: chi-square statistic.
-    :ivar df: degrees of freedom (k - 1).
-    :ivar p: upper-tail p-value of the chi-square distribution.
-    :ivar method: name of the test.
-    """
-
-    statistic: float
-    df: int
-    p: float
-    method: str = "Peto-Prentice generalized Wilcoxon"
-
-
-DEFAULT_PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0)
-
-
-def _prepare(
-    values: ArrayLike, censored: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    x = np.asarray(values, dtype=float)
-    c = np.asarray(censored, dtype=bool)
-    if x.ndim != 1 or c.ndim != 1:
-        raise ValueError("values and censored must be one-dimensional")
-    if x.shape != c.shape:
-        raise ValueError(f"values ({x.size}) and censored ({c.size}) differ in length")
-    if x.size == 0:
-        raise InsufficientData("no observations")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("values must be finite numbers")
-    return x, c
-
-
-def _check_applicable(
-    x: NDArray[np.float64], c: NDArray[np.bool_], method: str, min_detects: int
-) -> tuple[int, int, float]:
-    n = int(x.size)
-    n_det = int(np.count_nonzero(~c))
-    pct = 100.0 * (n - n_det) / n
-    if n_det < min_detects:
-        raise InsufficientData(
-            f"{method}: {n_det} detected value(s) of {n}; at least {min_detects} required"
-        )
-    if pct > MAX_PERCENT_CENSORED:
-        raise MethodNotApplicable(
-            f"{method}: {pct:.1f} % of values are non-detects (> {MAX_PERCENT_CENSORED:g} %); "
-            "Helsel (2012) advises reporting only the detection frequency"
-        )
-    return n, n_det, pct
-
-
-def _t_ucl95(mean: float, se: float | None, n: int) -> float | None:
-    if se is None or n < 2 or not math.isfinite(se):
-        return None
-    return mean + float(stats.t.ppf(0.95, n - 1)) * se
-
-
-# --------------------------------------------------------------------------- Kaplan-Meier
-
-
-@dataclass(frozen=True)
-class _KMCurve:
-    """Left-censored KM step function: ``cdf[i] = P(X <= support[i])``."""
-
-    support: NDArray[np.float64]  # distinct detected values, ascending
-    cdf: NDArray[np.float64]
-    mass: NDArray[np.float64]
-    at_risk: NDArray[np.float64]  # b_v: observations <= v (detects and DLs)
-    events: NDArray[np.float64]  # d_v: detects equal to v
-
-
-def _km_curve(x: NDArray[np.float64], c: NDArray[np.bool_]) -> _KMCurve:
-    det = x[~c]
-    support = np.unique(det)
-    m = support.size
-    at_risk = np.array([np.count_nonzero(x <= v) for v in support], dtype=float)
-    events = np.array([np.count_nonzero(det == v) for v in support], dtype=float)
-    cdf = np.empty(m)
-    cdf[-1] = 1.0
-    for i in range(m - 1, 0, -1):
-        cdf[i - 1] = cdf[i] * (at_risk[i] - events[i]) / at_risk[i]
-    mass = np.diff(cdf, prepend=0.0)
-    # All probability below the smallest detect is put on that detect (the
-    # convention of NADA cenfit / EnvStats enparCensored; biased high).
-    return _KMCurve(support, cdf, mass, at_risk, events)
-
-
-def _km_quantile(curve: _KMCurve, p: float) -> float:
-    """Smallest detected value whose KM cdf reaches ``p`` (averaging at exact ties)."""
-    eps = 1e-12
-    idx = int(np.searchsorted(curve.cdf, p - eps, side="left"))
-    idx = min(idx, curve.support.size - 1)
-    if abs(curve.cdf[idx] - p) <= eps and idx + 1 < curve.support.size:
-        return float(0.5 * (curve.support[idx] + curve.support[idx + 1]))
-    return float(curve.support[idx])
-
-
-def kaplan_meier(
-    values: ArrayLike,
-    censored: ArrayLike,
-    *,
-    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
-) -> CensoredSummary:
-    """Kaplan--Meier summary of left-censored data (Helsel 2012, ch. 6).
-
-    The survival curve is computed directly for left-censored data: going down
-    from the largest detect, at each distinct detected value ``v`` the
-    cumulative probability ``F`` is multiplied by ``(b_v - d_v) / b_v``, where
-    ``b_v`` counts all observations (detects and detection limits) ``<= v`` and
-    ``d_v`` the detects equal to ``v``. This equals the product-limit estimate
-    on "flipped" data (Helsel 2012, sec. 6.3) with events before censorings at
-    ties. Probability left below the smallest detect is placed on it, as in
-    NADA ``cenfit`` and EnvStats ``enparCensored`` (mean slightly biased high
-    when the smallest value is a non-detect).
-
-    * mean = sum of ``v * p(v)``;
-    * sd = sqrt(sum p(v) (v - mean)^2), the SD of the KM distribution
-      (EnvStats ``enparCensored``; NADA ``cenfit`` prints ``sqrt(n) * se_mean``
-      as "sd" instead, kept here in ``extra["nada_sd"]``);
-    * se_mean from the Kaplan (1958) variance of the restricted mean,
-      ``sum A_i^2 d_i / (b_i (b_i - d_i))``, times ``sqrt(m/(m-1))`` with
-      ``m`` detects (the bias correction of EnvStats / R ``survival``);
-    * median and percentiles: smallest detected value with ``F >= p``.
-
-    :param values: detected values and detection limits (any unit, e.g. Bq/L).
-    :param censored: ``True`` where the value is a detection limit.
-    :param percentiles: percentiles (0--100) to report.
-    :raises InsufficientData: fewer than 2 detected values.
-    :raises MethodNotApplicable: more than 80 % non-detects.
-    """
-    x, c = _prepare(values, censored)
-    n, n_det, pct = _check_applicable(x, c, "Kaplan-Meier", 2)
-    curve = _km_curve(x, c)
-    v, pm = curve.support, curve.mass
-    mean = float(np.sum(v * pm))
-    var_pop = float(np.sum(pm * (v - mean) ** 2))
-    sd = math.sqrt(var_pop)
-
-    # Kaplan (1958) variance of the (restricted) mean. A_i is the area under
-    # the cdf between the smallest detect and v_i: int_{v_min}^{v_i} F(x) dx.
-    widths = np.diff(v)
-    area = np.concatenate([[0.0], np.cumsum(curve.cdf[:-1] * widths)])
-    b, d = curve.at_risk, curve.events
-    ok = b > d
-    var_mean = float(np.sum(area[ok] ** 2 * d[ok] / (b[ok] * (b[ok] - d[ok]))))
-    m = n_det
-    se = math.sqrt(var_mean * m / (m - 1)) if m > 1 else float("nan")
-
-    pcts = {float(q): _km_quantile(curve, q / 100.0) for q in percentiles}
-    median = _km_quantile(curve, 0.5)
-    return CensoredSummary(
-        method="km",
-        n=n,
-        n_detected=n_det,
-        percent_censored=pct,
-        mean=mean,
-        sd=sd,
-        median=median,
-        se_mean=se,
-        ucl95=_t_ucl95(mean, se, n),
-        percentiles=pcts,
-        extra={"nada_sd": se * math.sqrt(n)},
-    )
-
-
-def kaplan_meier_t_interval(summary: CensoredSummary, level: float = 0.95) -> tuple[float, float]:
-    """Two-sided Student-t confidence interval of a KM mean.
-
-    ``mean -/+ t(1 - alpha/2, n - 1) * se_mean``, the "normal approximation
-    (t distribution)" interval of EnvStats ``enparCensored(ci = TRUE)``.
-
-    :param summary: result of :func:`kaplan_meier`.
-    :param level: confidence level, e.g. 0.95.
-    """
-    if summary.se_mean is None:
-        raise InsufficientData("no standard error available")
-    t = float(stats.t.ppf(0.5 + level / 2.0, summary.n - 1))
-    return summary.mean - t * summary.se_mean, summary.mean + t * summary.se_mean
 
 
 # --------------------------------------------------------------------------- ROS
@@ -338,7 +106,7 @@ def ros_plotting_positions(
     :returns: plotting positions (probabilities in (0, 1)) in input order, and
         the exceedance probabilities ``PE_j`` of the sorted detection limits.
     """
-    x, c = _prepare(values, censored)
+    x, c = prepare(values, censored)
     limits = np.unique(x[c])
     det = x[~c]
     m = limits.size
@@ -385,8 +153,8 @@ def ros(
     :raises InsufficientData: fewer than 3 detects.
     :raises MethodNotApplicable: more than 80 % non-detects or values <= 0.
     """
-    x, c = _prepare(values, censored)
-    n, n_det, pct = _check_applicable(x, c, "ROS", MIN_DETECTS_PARAMETRIC)
+    x, c = prepare(values, censored)
+    n, n_det, pct = check_applicable(x, c, "ROS", MIN_DETECTS_PARAMETRIC)
     if np.any(x <= 0):
         raise MethodNotApplicable("ROS (lognormal): all values and limits must be > 0")
     pp, _ = ros_plotting_positions(x, c)
@@ -407,7 +175,7 @@ def ros(
         sd=sd,
         median=_quantile_type7(full, 0.5),
         se_mean=se,
-        ucl95=_t_ucl95(mean, se, n),
+        ucl95=t_ucl95(mean, se, n),
         percentiles=pcts,
         extra={"ln_intercept": float(intercept), "ln_slope": float(slope)},
     )
@@ -437,8 +205,8 @@ def lognormal_mle(
     :raises InsufficientData: fewer than 3 detects.
     :raises MethodNotApplicable: more than 80 % non-detects or values <= 0.
     """
-    x, c = _prepare(values, censored)
-    n, n_det, pct = _check_applicable(x, c, "lognormal MLE", MIN_DETECTS_PARAMETRIC)
+    x, c = prepare(values, censored)
+    n, n_det, pct = check_applicable(x, c, "lognormal MLE", MIN_DETECTS_PARAMETRIC)
     if np.any(x <= 0):
         raise MethodNotApplicable("lognormal MLE: all values and limits must be > 0")
     ly = np.log(x)
@@ -493,7 +261,7 @@ def lognormal_cox_interval(summary: CensoredSummary, level: float = 0.95) -> tup
     :param summary: result of :func:`lognormal_mle`.
     """
     if summary.method != "mle":
-        raise ValueError("the Cox interval needs a lognormal MLE summary")
+        raise CensoredDataError("the Cox interval needs a lognormal MLE summary")
     half = float(stats.norm.ppf(0.5 + level / 2.0)) * _cox_half_width(
         summary.extra["sigma"], summary.n
     )
@@ -506,68 +274,7 @@ _METHODS = {"km": kaplan_meier, "ros": ros, "mle": lognormal_mle}
 
 def summarize(values: ArrayLike, censored: ArrayLike, method: str = "km") -> CensoredSummary:
     """Dispatch to :func:`kaplan_meier`, :func:`ros` or :func:`lognormal_mle` by name."""
-    try:
-        fn = _METHODS[method]
-    except KeyError:
-        raise ValueError(f"unknown method {method!r}; choose from {sorted(_METHODS)}") from None
+    if method not in _METHODS:
+        raise CensoredDataError(f"unknown method {method!r}; choose from {sorted(_METHODS)}")
+    fn = _METHODS[method]
     return fn(values, censored)
-
-
-# --------------------------------------------------------------------------- group test
-
-
-def peto_prentice_test(
-    groups: Mapping[str, tuple[ArrayLike, ArrayLike]] | Sequence[tuple[ArrayLike, ArrayLike]],
-) -> GroupTest:
-    """Peto--Prentice generalized Wilcoxon test for left-censored groups.
-
-    The k-sample weighted log-rank test with weights ``S(t-)`` (the pooled
-    Kaplan--Meier estimate, ``rho = 1`` in the G-rho family of Harrington &
-    Fleming 1982) applied to flipped data, i.e. R
-    ``survival::survdiff(..., rho = 1)`` as used by NADA ``cendiff`` and NADA2
-    ``cen1way`` (Helsel 2012, sec. 9.3). In left-censored terms, at each distinct
-    detected value ``v`` (from the top) the observations ``<= v`` are at risk
-    and the weight is the pooled cdf just above ``v``.
-
-    ``chi2 = U' V^- U`` on the first ``k - 1`` groups, ``df = k - 1``.
-
-    :param groups: mapping (or sequence) of ``(values, censored)`` per group.
-    :raises InsufficientData: fewer than two groups or no detected value.
-    """
-    items = list(groups.values()) if isinstance(groups, Mapping) else list(groups)
-    if len(items) < 2:
-        raise InsufficientData("at least two groups are needed")
-    xs, cs, gs = [], [], []
-    for g, (vals, cens) in enumerate(items):
-        x, c = _prepare(vals, cens)
-        xs.append(x)
-        cs.append(c)
-        gs.append(np.full(x.size, g))
-    x = np.concatenate(xs)
-    c = np.concatenate(cs)
-    grp = np.concatenate(gs)
-    k = len(items)
-    det_vals = np.unique(x[~c])[::-1]  # descending = ascending flipped time
-    if det_vals.size == 0:
-        raise InsufficientData("no detected values")
-    u = np.zeros(k)
-    v = np.zeros((k, k))
-    surv = 1.0  # pooled KM S(t-) on the flipped scale
-    for val in det_vals:
-        risk = x <= val
-        n_t = float(np.count_nonzero(risk))
-        d_t = float(np.count_nonzero(risk & ~c & (x == val)))
-        n_g = np.array([np.count_nonzero(risk & (grp == g)) for g in range(k)], dtype=float)
-        d_g = np.array(
-            [np.count_nonzero(risk & ~c & (x == val) & (grp == g)) for g in range(k)], dtype=float
-        )
-        w = surv
-        u += w * (d_g - d_t * n_g / n_t)
-        if n_t > 1:
-            frac = n_g / n_t
-            v += (w**2) * d_t * (n_t - d_t) / (n_t - 1) * (np.diag(frac) - np.outer(frac, frac))
-        surv *= (n_t - d_t) / n_t
-    uu, vv = u[:-1], v[:-1, :-1]
-    chi2 = float(uu @ np.linalg.pinv(vv) @ uu)
-    df = k - 1
-    return GroupTest(statistic=chi2, df=df, p=float(stats.chi2.sf(chi2, df)))

@@ -170,12 +170,12 @@ def dose_coefficient(nuclide: str) -> DoseCoefficient:
     DoseError
         No coefficient is bundled for the nuclide (sums such as ``Pu-239+240`` included).
     """
-    try:
-        dc = _coefficients()[nuclide]
-    except KeyError:
+    coefficients = _coefficients()
+    if nuclide not in coefficients:
         raise DoseError(
-            f"no ingestion dose coefficient for {nuclide!r}; bundled: {', '.join(_coefficients())}"
-        ) from None
+            f"no ingestion dose coefficient for {nuclide!r}; bundled: {', '.join(coefficients)}"
+        )
+    dc = coefficients[nuclide]
     if dc.low_confidence:
         warnings.warn(
             f"dose coefficient for {nuclide} {dc.sv_per_bq:g} Sv/Bq is low-confidence "
@@ -196,10 +196,10 @@ def load_diet(name: str) -> Diet:
 
     Emits a :class:`LowConfidenceWarning` for diets graded LOW or taken from memory.
     """
-    try:
-        d = _diets()[name]
-    except KeyError:
-        raise DoseError(f"unknown diet {name!r}; bundled diets: {', '.join(_diets())}") from None
+    diets = _diets()
+    if name not in diets:
+        raise DoseError(f"unknown diet {name!r}; bundled diets: {', '.join(diets)}")
+    d = diets[name]
     if d.low_confidence:
         warnings.warn(
             f"diet {name!r} is low-confidence ({d.confidence}; {d.source})",

@@ -292,8 +292,9 @@ class Service:
                         "limit": r.limit,
                         "unit": r.unit,
                         "confidence": r.confidence,
-                        "low_confidence": r.low_confidence,
+                        "low_confidence": r.uses_low_confidence,
                         "source": r.source,
+                        "numbers": [n.to_dict() for n in r.numbers()],
                         "counts": summarize(per_rule.get(r.id, [])),
                         "highest": [e.to_dict() for e in worst],
                     }
