@@ -468,9 +468,7 @@ def log(request: Request) -> Any:
 @router.get(
     "/datapackage.json",
     summary="Frictionless Data Package descriptor of the downloads",
-    responses={
-        200: {"content": {"application/json": {"example": {"profile": "tabular-data-package"}}}}
-    },
+    responses={200: {"content": {"application/json": {"example": {"profile": "data-package"}}}}},
 )
 def datapackage(request: Request) -> Any:
     """A Frictionless Data Package (v1) describing the downloads: the measurements CSV
@@ -479,7 +477,8 @@ def datapackage(request: Request) -> Any:
     svc = service(request)
     base = str(request.base_url).rstrip("/")
     return {
-        "profile": "tabular-data-package",
+        # a data package, not a tabular one: the stations are GeoJSON, not a table
+        "profile": "data-package",
         "name": "seawitness",
         "title": f"seawitness measurements ({svc.origin})",
         "seawitness_checkpoint": svc.log_info()["checkpoint"]["note"],

@@ -43,4 +43,6 @@ def export_rows(
                 row[k] = as_utc(row[k])
             row["extra"] = json.loads(row["extra"]) if row["extra"] else None
             row["retracted"] = bool(row["retracted"])
+            if row["replicate"] == 0:  # as the record: left out
+                row["replicate"] = None
             yield row

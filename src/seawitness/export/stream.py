@@ -55,6 +55,8 @@ def _csv_sql(f: FieldSpec, dialect: str) -> ColumnElement[Any]:
     writes them), other floats as floats (printed by ``repr``, the shortest form that
     reads back the same), NULL as None (an empty cell)."""
     c = f"measurements.{f.name}"
+    if f.name == "replicate":  # the record leaves a replicate of 0 out: an empty cell
+        return literal_column(f"CASE WHEN {c} = 0 THEN NULL ELSE {c} END")
     if f.type == "datetime":
         return literal_column(_time_text(c, dialect))
     if f.type == "boolean":
@@ -218,7 +220,7 @@ def parquet_chunks(
             _arrow_column(cols[i], f, schema.field(i).type)
             for i, f in enumerate(MEASUREMENT_FIELDS)
         ]
-        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=row_group)
         pending.clear()
         return sink.take()
 

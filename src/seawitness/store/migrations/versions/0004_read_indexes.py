@@ -141,8 +141,7 @@ def downgrade() -> None:
     for name in _NEW_INDEXES:
         op.drop_index(name, "measurements")
     op.execute(sa.text("DELETE FROM meta WHERE key = 'cursor_key'"))
-    with op.batch_alter_table("measurements") as b:
-        for c in _FIELDS:
-            b.drop_column(c)
-        b.create_index("ix_measurements_station", ["org", "station", "nuclide"])
-        b.create_index("ix_measurements_nuclide_time", ["nuclide", "sampled_at"])
+    for c in _FIELDS:  # in place (SQLite >= 3.35): a rebuilt table would break its keys
+        op.execute(sa.text(f"ALTER TABLE measurements DROP COLUMN {c}"))
+    op.create_index("ix_measurements_station", "measurements", ["org", "station", "nuclide"])
+    op.create_index("ix_measurements_nuclide_time", "measurements", ["nuclide", "sampled_at"])
