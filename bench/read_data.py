@@ -172,7 +172,6 @@ def build_postgres(inst: Instance, n: int, tpl: list[dict[str, Any]], stations: 
         for _, sql in idx:
             cur.execute(sql)
         raw.commit()
-        cur.execute("VACUUM ANALYZE measurements") if False else None
         cur.execute("ANALYZE measurements")
         cur.execute("ANALYZE heads")
         raw.commit()

@@ -10,7 +10,8 @@
 * **HEAD** is answered for every data endpoint as GET without a body (RFC 9110 §9.3.2);
   a download answers HEAD with its headers without reading the data.
 * **CORS**: any origin may read (GET, HEAD) and see the validators; the data are public.
-* **gzip** for text answers (Starlette's GZipMiddleware, level 6); Parquet is already
+* **gzip** for text answers (Starlette's GZipMiddleware, level 4: a whole-table CSV
+  is compressed as it streams); Parquet is already
   compressed and is sent as it is.
 """
 
@@ -113,6 +114,6 @@ def install(app: FastAPI, tree_size: Callable[[], int]) -> None:
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
-        compresslevel=6,
+        compresslevel=4,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.apache.parquet"),
     )

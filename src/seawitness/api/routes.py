@@ -41,7 +41,7 @@ from seawitness.service import (
     Service,
     iso,
 )
-from seawitness.service.params import MAX_INT, check_known, resolve
+from seawitness.service.params import MAX_INT, check_known, parse_medium, parse_nuclide, resolve
 
 
 def _known_parameters(request: Request) -> None:
@@ -373,7 +373,14 @@ def series(
     to the series' unit; empty where none apply. Where the station reports the nuclide in
     several units or media, the largest group is the series and `other_units` lists the
     rest."""
-    return service(request).series(org, code, nuclide, medium)
+    svc = service(request)
+    n, m = parse_nuclide(nuclide), parse_medium(medium)
+    # the encoded answer is cached per tree size: a long series is mostly encoding time
+    body = svc.cached(
+        ("series_json", org, code, n, m),
+        lambda: json.dumps(svc.series(org, code, n or nuclide, m), ensure_ascii=False).encode(),
+    )
+    return Response(body, media_type="application/json")
 
 
 # -- records -----------------------------------------------------------------------------
