@@ -76,8 +76,13 @@ def _backfill(conn: sa.Connection) -> None:
     got: dict[int, tuple] = {}
     retractions: list[tuple[int, int]] = []
     for leaf, data in _leaves(conn):
-        env = json.loads(data)
-        rec = env.get("record") or {}
+        try:  # a log may hold leaves that are not entries (tests, other tools)
+            env = json.loads(data)
+        except ValueError:
+            continue
+        if not isinstance(env, dict) or not isinstance(env.get("record"), dict):
+            continue
+        rec = env["record"]
         if env.get("kind") == "measurement":
             got[leaf] = _fields(rec)
         elif env.get("kind") == "correction":
