@@ -105,16 +105,13 @@ class Service:
         organisation whatever its case (``tepco``) and ``station`` to a known code, so
         that a misspelt filter is a 400 that lists the accepted values, never an empty
         answer that looks like "no data"."""
-        sts = self.stations()
+        keys = self.cached("station_keys", self.store.station_keys)
         org = resolve(
-            "org",
-            params.pop("org", None),
-            {s["org"].lower(): s["org"] for s in sts},
-            "organisation",
+            "org", params.pop("org", None), {o.lower(): o for o, _ in keys}, "organisation"
         )
         station = params.pop("station", None)
         if station:
-            codes = {s["code"] for s in sts}
+            codes = {c for _, c in keys}
             if station not in codes:
                 folded = {c.lower(): c for c in codes}
                 if station.strip().lower() not in folded:

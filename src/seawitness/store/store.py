@@ -175,19 +175,26 @@ class Store:
             conn.execute(insert(s.stations), rows)
         return len(rows)
 
+    def station_keys(self) -> list[tuple[str, str]]:
+        """(org, code) of every known station, from the small ``stations`` table alone."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(s.stations.c.org, s.stations.c.code))
+            return [(r[0], r[1]) for r in rows]
+
     def stations(self) -> list[dict[str, Any]]:
         """Every station with its number of current results."""
+        m = s.measurements
         counts = (
-            select(
-                s.measurements.c.org,
-                s.measurements.c.station,
-                func.count().label("n"),
-                func.max(s.measurements.c.sampled_at).label("last"),
+            selection(
+                Query(),
+                [
+                    m.c.org,
+                    m.c.station,
+                    func.count().label("n"),
+                    func.max(m.c.sampled_at).label("last"),
+                ],
             )
-            .select_from(
-                s.measurements.join(s.heads, s.heads.c.leaf_index == s.measurements.c.leaf_index)
-            )
-            .group_by(s.measurements.c.org, s.measurements.c.station)
+            .group_by(m.c.org, m.c.station)
             .subquery()
         )
         stmt = (
@@ -285,12 +292,11 @@ class Store:
             return leaves_at(c, leaves)
 
     def counts_by(self, *columns: str, history: bool = False) -> list[dict[str, Any]]:
-        """Current results counted by the given measurement columns."""
+        """Current results (not retracted; every version with ``history``) counted by the
+        given measurement columns."""
         m = s.measurements
         cols = [m.c[c] for c in columns]
-        stmt = select(*cols, func.count().label("n")).select_from(m)
-        if not history:
-            stmt = stmt.join(s.heads, s.heads.c.leaf_index == m.c.leaf_index)
+        stmt = selection(Query(history=history), [*cols, func.count().label("n")])
         stmt = stmt.group_by(*cols).order_by(*cols)
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(stmt).mappings()]
