@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawitness import __version__
-from seawitness.api import routes, tlog_routes, writes
+from seawitness.api import http, routes, tlog_routes, writes
 from seawitness.api.limits import Refused
 from seawitness.api.openapi import DESCRIPTION, TAGS, install_docs, install_openapi
 from seawitness.errors import InputError, NotFoundError, SeawitnessError
@@ -130,6 +130,7 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)
+    http.install(app, app.state.service.tree_size)
     if warm:
         threading.Thread(target=_warm, args=(app.state.service,), daemon=True).start()
     return app

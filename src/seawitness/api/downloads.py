@@ -1,153 +1,69 @@
 """Streaming downloads of measurements: CSV, Parquet and newline-delimited JSON.
 
-The columns and cell formats are the export module's (:data:`MEASUREMENT_FIELDS`), so a
-file downloaded from the API is the same as one written by ``seawitness export``: every
-field of the logged record, units in the CSV header, ISO 8601 UTC times and the MARIS
-detection codes unchanged.
-
-Rows are read page by page (``batch`` rows at a time) so a whole-dataset download needs
-memory for one page, not for the dataset. Parquet cannot be written as a stream of
-independent chunks, so it is built row group by row group in a spooled temporary file and
-then sent.
+The bytes come from :mod:`seawitness.export.stream` (one statement over the index, read
+in batches, so the server holds one batch whatever the size of the selection). This
+module makes them an HTTP response that also lets go of the database when the client
+does: a download stopped half-way closes the generator, which closes the cursor and
+returns the connection to the pool at once (tests/test_api_read.py checks it over a real
+socket), instead of whenever the garbage collector gets to it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import tempfile
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import anyio
+import anyio.to_thread
+from sqlalchemy import Engine
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from seawitness.export.rows import export_rows
-from seawitness.export.tables import _ARROW, _cell, _header
-from seawitness.model.columns import MEASUREMENT_FIELDS
-from seawitness.store.store import Query, Store
+from seawitness.export.stream import csv_chunks, ndjson_chunks, parquet_chunks
+from seawitness.store.store import Query
 
-BATCH = 5000
+__all__ = ["FORMATS", "ClosingStream", "download"]
 
+#: format -> (media type, file name, writer)
+FORMATS: dict[str, tuple[str, str | None, Callable[[Engine, Query], Iterator[bytes]]]] = {
+    "csv": ("text/csv; charset=utf-8", "measurements.csv", csv_chunks),
+    "ndjson": ("application/x-ndjson", None, ndjson_chunks),
+    "parquet": ("application/vnd.apache.parquet", "measurements.parquet", parquet_chunks),
+}
 
-def _year_windows(store: Store, q: Query) -> Iterator[Query]:
-    """``q`` cut into one query per calendar year of sampling time, oldest first.
-
-    The store pages with LIMIT/OFFSET, which rescans every skipped row; reading a whole
-    table that way costs O(n²). A year's rows are read whole instead (tens of thousands at
-    most), which keeps a full download linear.
-    """
-    first = store.measurements(replace(q, limit=1, offset=0))
-    if not first:
-        return
-    start = first[0]["sampled_at"].year
-    stop = (q.until.year if q.until else datetime.now(UTC).year + 1) + 1
-    for year in range(start, stop):
-        lo = datetime(year, 1, 1, tzinfo=UTC)
-        hi = datetime(year + 1, 1, 1, tzinfo=UTC)
-        since = max(lo, q.since) if q.since else lo
-        until = min(hi, q.until) if q.until else hi
-        if since < until:
-            yield replace(q, since=since, until=until, limit=None, offset=0)
+_DONE = object()
 
 
-def rows(store: Store, q: Query, batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """Full export rows for ``q`` (its limit and offset respected), oldest first."""
-    skip, left = q.offset, q.limit
-    for window in _year_windows(store, q):
-        for row in export_rows(store, window, batch=batch):
-            if skip:
-                skip -= 1
-                continue
-            if left is not None:
-                if left <= 0:
-                    return
-                left -= 1
-            yield row
+def _next(it: Iterator[bytes]) -> Any:
+    return next(it, _DONE)
 
 
-def csv_stream(store: Store, q: Query) -> Iterator[str]:
-    """UTF-8 CSV text: a header with units, then one line per result."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([_header(f) for f in MEASUREMENT_FIELDS])
-    for n, r in enumerate(rows(store, q), start=1):
-        w.writerow([_cell(r.get(f.name)) for f in MEASUREMENT_FIELDS])
-        if n % 1000 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+async def _in_thread(it: Iterator[bytes]) -> AsyncIterator[bytes]:
+    while (chunk := await anyio.to_thread.run_sync(_next, it)) is not _DONE:
+        yield chunk
 
 
-def _json_default(v: Any) -> Any:
-    if isinstance(v, datetime):
-        return _cell(v)
-    raise TypeError(f"cannot encode {type(v).__name__}")
+class ClosingStream(StreamingResponse):
+    """A streaming response over a blocking generator that is closed when the response
+    ends for any reason: sent, failed, or the client went away."""
+
+    def __init__(self, chunks: Iterator[bytes], **kw: Any) -> None:
+        self._chunks = chunks
+        super().__init__(_in_thread(chunks), **kw)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(close)
 
 
-def ndjson_stream(store: Store, q: Query) -> Iterator[str]:
-    """One JSON object per line: the full record with its log index fields."""
-    for r in rows(store, q):
-        yield json.dumps(r, ensure_ascii=False, default=_json_default, sort_keys=True) + "\n"
-
-
-def _schema() -> pa.Schema:
-    return pa.schema(
-        [
-            pa.field(
-                f.name,
-                _ARROW[f.type],
-                metadata={"description": f.description, **({"unit": f.unit} if f.unit else {})},
-            )
-            for f in MEASUREMENT_FIELDS
-        ]
-    )
-
-
-def _arrow_value(v: Any, typ: str) -> Any:
-    if typ == "string" and isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False, sort_keys=True) if v else None
-    return v
-
-
-def parquet_file(store: Store, q: Query) -> tempfile.SpooledTemporaryFile[bytes]:
-    """A Parquet file of the results (one row group per page), rewound for reading."""
-    schema = _schema()
-    # Handed open to the response, which closes it when sent (see iter_file).
-    out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
-        max_size=64 * 1024 * 1024
-    )
-    writer = pq.ParquetWriter(out, schema)
-    page: list[dict[str, Any]] = []
-    written = [0]
-
-    def flush() -> None:
-        written[0] += 1
-        cols = {
-            f.name: [_arrow_value(r.get(f.name), f.type) for r in page] for f in MEASUREMENT_FIELDS
-        }
-        writer.write_table(pa.table(cols, schema=schema))
-        page.clear()
-
-    for r in rows(store, q):
-        page.append(r)
-        if len(page) >= BATCH:
-            flush()
-    if page or not written[0]:  # an empty result is still a file with the schema
-        flush()
-    writer.close()
-    out.seek(0)
-    return out
-
-
-def iter_file(f: Any, chunk: int = 1 << 16) -> Iterator[bytes]:
-    """Read a file in chunks and close it at the end."""
-    try:
-        while data := f.read(chunk):
-            yield data
-    finally:
-        f.close()
+def download(engine: Engine, q: Query, fmt: str, headers: dict[str, str]) -> ClosingStream:
+    """The whole selection ``q`` as a file in ``fmt`` (csv, ndjson or parquet)."""
+    media, name, chunks = FORMATS[fmt]
+    if name:
+        headers = {**headers, "Content-Disposition": f'attachment; filename="{name}"'}
+    return ClosingStream(chunks(engine, q), media_type=media, headers=headers)

@@ -57,10 +57,16 @@ _MEASUREMENT_EXAMPLE: dict[str, Any] = {
 
 
 class Meta(BaseModel):
-    total: int = Field(description="Results matching the filters (all pages)")
+    total: int | None = Field(
+        description="Results matching the filters (all pages): with count=true, or when "
+        "nothing is filtered; otherwise null"
+    )
     limit: int
     offset: int
+    cursor: str | None = Field(None, description="The cursor this page started at")
+    next_cursor: str | None = Field(None, description="The cursor of the next page")
     next: str | None = Field(description="URL of the next page, or null on the last page")
+    sort: str = Field("sampled_at", description="sampled_at (oldest first) or -sampled_at")
 
 
 class MeasurementsPage(BaseModel):
@@ -71,10 +77,14 @@ class MeasurementsPage(BaseModel):
             "examples": [
                 {
                     "meta": {
-                        "total": 784,
+                        "total": None,
                         "limit": 1,
-                        "offset": 783,
-                        "next": None,
+                        "offset": 0,
+                        "cursor": None,
+                        "next_cursor": "AQAABjQx2xyAAAAAAAABwqkAAAAAAAKD2EwRqm0",
+                        "next": "/api/v1/measurements?station=T-0-1A&limit=1"
+                        "&cursor=AQAABjQx2xyAAAAAAAABwqkAAAAAAAKD2EwRqm0",
+                        "sort": "sampled_at",
                     },
                     "results": [_MEASUREMENT_EXAMPLE],
                 }

@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 
 from seawitness.analysis.limits import list_rule_sets
 from seawitness.api import downloads
@@ -40,10 +40,20 @@ from seawitness.service import (
     BadParameter,
     Service,
     iso,
-    make_query,
 )
+from seawitness.service.params import MAX_INT, check_known, parse_medium, parse_nuclide, resolve
 
-router = APIRouter(prefix="/api/v1", tags=["data"])
+
+def _known_parameters(request: Request) -> None:
+    """Every data endpoint refuses a query parameter it does not take (a 400 listing
+    those it does), so a misspelt filter never silently returns everything."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is not None:
+        check_known(request.query_params.keys(), [p.alias for p in dependant.query_params])
+
+
+router = APIRouter(prefix="/api/v1", tags=["data"], dependencies=[Depends(_known_parameters)])
 
 
 def service(request: Request) -> Service:
@@ -89,6 +99,10 @@ Bbox = Annotated[
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in ("series_key", "import_id")}
     out["sampled_at"] = iso(row.get("sampled_at"))
+    if "reference_date" in out:
+        out["reference_date"] = iso(row.get("reference_date"))
+    if isinstance(out.get("extra"), str):
+        out["extra"] = json.loads(out["extra"])
     return out
 
 
@@ -127,14 +141,34 @@ def measurements(
     until: Until = None,
     bbox: Bbox = None,
     history: Annotated[bool, Query(description="Every version, not only the current")] = False,
+    sort: Annotated[
+        Literal["sampled_at", "-sampled_at"],
+        Query(description="sampled_at: oldest first (default); -sampled_at: newest first"),
+    ] = "sampled_at",
     limit: Annotated[
         int | None,
         Query(
             description=f"Page size for JSON (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); "
-            "for files the default is everything"
+            "for files the default is everything",
+            ge=1,
+            le=MAX_INT,
         ),
     ] = None,
-    offset: Annotated[int, Query(description="Results to skip")] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(description="Where the page starts: the `meta.cursor` of the previous page"),
+    ] = None,
+    count: Annotated[
+        bool, Query(description="Count every match into `meta.total` (slower on big selections)")
+    ] = False,
+    offset: Annotated[
+        int,
+        Query(
+            description="Results to skip (prefer `cursor`: an offset reads every row it skips)",
+            ge=0,
+            le=MAX_INT,
+        ),
+    ] = 0,
     format: Annotated[
         Literal["json", "csv", "parquet", "ndjson"],
         Query(
@@ -143,15 +177,20 @@ def measurements(
         ),
     ] = "json",
 ) -> Any:
-    """Current results (or every version with `history=true`), oldest first.
+    """Current results (or every version with `history=true`), oldest first (`sort=-sampled_at`
+    for newest first).
 
-    The JSON page holds the index columns of each result; `meta.total` counts every match
-    and `meta.next` links the next page. `format=csv|parquet|ndjson` streams the whole
-    selection (or `limit` rows of it) with every field of the logged record, the same
-    columns as `seawitness export`.
+    The JSON page holds every field of each result; `meta.next` links the next page
+    (keyset pagination: `meta.cursor` marks where it starts) and `meta.total` counts the
+    matches when `count=true` (or when nothing is filtered). Nuclides and media may be
+    written as sources write them (`Cs137`, `137Cs`, `tritium`, `water`); organisations
+    in any case. An unknown value or parameter is a 400 that lists what is accepted.
+    `format=csv|parquet|ndjson` streams the whole selection (or `limit` rows of it), the
+    same columns as `seawitness export`.
     """
     svc = service(request)
-    q = make_query(
+    is_json = format == "json"
+    q = svc.query(
         station=station,
         org=org,
         nuclide=nuclide,
@@ -161,40 +200,35 @@ def measurements(
         bbox=bbox,
         history=history,
         offset=offset,
-        limit=(DEFAULT_LIMIT if limit is None else limit) if format == "json" else None,
+        sort=sort,
+        limit=(DEFAULT_LIMIT if limit is None else limit) if is_json else None,
     )
-    if format != "json" and limit is not None:
-        if limit < 1:
-            raise BadParameter("limit", "must be >= 1")
-        q = replace(q, limit=limit)
-    if format == "csv":
-        return StreamingResponse(
-            downloads.csv_stream(svc.store, q),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="measurements.csv"'},
-        )
-    if format == "ndjson":
-        return StreamingResponse(
-            downloads.ndjson_stream(svc.store, q), media_type="application/x-ndjson"
-        )
-    if format == "parquet":
-        f = downloads.parquet_file(svc.store, q)
-        return StreamingResponse(
-            downloads.iter_file(f),
-            media_type="application/vnd.apache.parquet",
-            headers={"Content-Disposition": 'attachment; filename="measurements.parquet"'},
-        )
-    total = svc.store.count(q)
-    rows = svc.store.measurements(q)
-    assert q.limit is not None
+    if not is_json:
+        if cursor:
+            raise BadParameter("cursor", "pages are for format=json; a file holds everything")
+        if limit is not None:
+            q = replace(q, limit=limit)
+        if request.scope.get("seawitness.head"):
+            media, name, _ = downloads.FORMATS[format]
+            return Response(media_type=media)
+        return downloads.download(svc.store.engine, q, format, {})
+    page = svc.page(q, cursor, count)
     nxt = None
-    if q.offset + q.limit < total:
-        params = dict(request.query_params)
-        params.update(offset=str(q.offset + q.limit), limit=str(q.limit))
+    if page["next_cursor"]:
+        params = {k: v for k, v in request.query_params.items() if k not in ("cursor", "offset")}
+        params.update(cursor=page["next_cursor"], limit=str(q.limit))
         nxt = f"{request.url.path}?{urlencode(params)}"
     return {
-        "meta": {"total": total, "limit": q.limit, "offset": q.offset, "next": nxt},
-        "results": [_jsonable(r) for r in rows],
+        "meta": {
+            "total": page["total"],
+            "limit": q.limit,
+            "offset": q.offset if not cursor else 0,
+            "cursor": cursor,
+            "next_cursor": page["next_cursor"],
+            "next": nxt,
+            "sort": sort,
+        },
+        "results": [_jsonable(r) for r in page["rows"]],
     }
 
 
@@ -239,10 +273,23 @@ def _station_out(st: dict[str, Any]) -> dict[str, Any]:
 )
 def stations(
     request: Request,
+    org: Org = None,
+    zone: Annotated[
+        str | None,
+        Query(description="outlet-3km, square-10km, offshore or unknown", examples=["outlet-3km"]),
+    ] = None,
     format: Annotated[Literal["json", "geojson"], Query(description="json or geojson")] = "json",
 ) -> Any:
-    """Stations with their zone, whether their coordinates are known, and result counts."""
-    sts = [_station_out(s) for s in service(request).stations()]
+    """Stations with their zone, whether their coordinates are known, and result counts;
+    `org` (any case) and `zone` filter them."""
+    all_sts = service(request).stations()
+    o = resolve("org", org, {s["org"].lower(): s["org"] for s in all_sts}, "organisation")
+    z = resolve("zone", zone, {s["zone"]: s["zone"] for s in all_sts}, "zone")
+    sts = [
+        _station_out(s)
+        for s in all_sts
+        if (o is None or s["org"] == o) and (z is None or s["zone"] == z)
+    ]
     if format == "geojson":
         feats = []
         for s in sts:
@@ -326,12 +373,21 @@ def series(
     to the series' unit; empty where none apply. Where the station reports the nuclide in
     several units or media, the largest group is the series and `other_units` lists the
     rest."""
-    return service(request).series(org, code, nuclide, medium)
+    svc = service(request)
+    n, m = parse_nuclide(nuclide), parse_medium(medium)
+    # the encoded answer is cached per tree size: a long series is mostly encoding time
+    body = svc.cached(
+        ("series_json", org, code, n, m),
+        lambda: json.dumps(svc.series(org, code, n or nuclide, m), ensure_ascii=False).encode(),
+    )
+    return Response(body, media_type="application/json")
 
 
 # -- records -----------------------------------------------------------------------------
 
-Leaf = Annotated[int, Path(ge=0, description="Leaf index in the log", examples=[115609])]
+Leaf = Annotated[
+    int, Path(ge=0, le=MAX_INT, description="Leaf index in the log", examples=[115609])
+]
 
 
 @router.get(
@@ -419,34 +475,37 @@ def log(request: Request) -> Any:
 @router.get(
     "/datapackage.json",
     summary="Frictionless Data Package descriptor of the downloads",
-    responses={
-        200: {"content": {"application/json": {"example": {"profile": "tabular-data-package"}}}}
-    },
+    responses={200: {"content": {"application/json": {"example": {"profile": "data-package"}}}}},
 )
 def datapackage(request: Request) -> Any:
-    """Table Schema of the CSV downloads (measurements and stations), with the checkpoint
+    """A Frictionless Data Package (v1) describing the downloads: the measurements CSV
+    with its Table Schema and the stations GeoJSON, by absolute URL, with the checkpoint
     the data were read at."""
     svc = service(request)
-    st_fields = [f for f in STATION_FIELDS]
+    base = str(request.base_url).rstrip("/")
     return {
-        "profile": "tabular-data-package",
+        # a data package, not a tabular one: the stations are GeoJSON, not a table
+        "profile": "data-package",
         "name": "seawitness",
         "title": f"seawitness measurements ({svc.origin})",
         "seawitness_checkpoint": svc.log_info()["checkpoint"]["note"],
         "resources": [
             {
                 "name": "measurements",
-                "path": "/api/v1/measurements?format=csv",
+                "path": f"{base}/api/v1/measurements?format=csv",
                 "profile": "tabular-data-resource",
                 "format": "csv",
+                "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "schema": table_schema(MEASUREMENT_FIELDS),
             },
             {
                 "name": "stations",
-                "path": "/api/v1/stations?format=geojson",
+                "path": f"{base}/api/v1/stations?format=geojson",
+                "profile": "data-resource",
                 "format": "geojson",
-                "schema": table_schema(st_fields),
+                "mediatype": "application/geo+json",
+                "encoding": "utf-8",
             },
         ],
     }

@@ -33,7 +33,8 @@ from seawitness.model.records import Detection
 from seawitness.model.times import format_utc
 from seawitness.model.zones import OUTLET, ZONE_OUTLET, ZONE_SQUARE, ZONE_UNKNOWN
 from seawitness.service.cache import SizeCache
-from seawitness.service.params import BadParameter, NotFound
+from seawitness.service.cursor import CursorCodec
+from seawitness.service.params import BadParameter, NotFound, make_query, resolve
 from seawitness.store.log import latest_checkpoint, tile_reader
 from seawitness.store.records import current_measurements, measurement_from_index, record_of
 from seawitness.store.store import Query, Store
@@ -98,6 +99,62 @@ class Service:
             if st["org"] == org and st["code"] == code:
                 return st
         raise NotFound(f"no station {code!r} of {org!r}")
+
+    def query(self, **params: Any) -> Query:
+        """:func:`~seawitness.service.params.make_query`, with ``org`` matched to a known
+        organisation whatever its case (``tepco``) and ``station`` to a known code, so
+        that a misspelt filter is a 400 that lists the accepted values, never an empty
+        answer that looks like "no data"."""
+        keys = self.cached("station_keys", self.store.station_keys)
+        org = resolve(
+            "org", params.pop("org", None), {o.lower(): o for o, _ in keys}, "organisation"
+        )
+        station = params.pop("station", None)
+        if station:
+            codes = {c for _, c in keys}
+            if station not in codes:
+                folded = {c.lower(): c for c in codes}
+                if station.strip().lower() not in folded:
+                    raise BadParameter(
+                        "station",
+                        f"unknown station {station!r}; /api/v1/stations lists the "
+                        f"{len(codes)} known codes",
+                    )
+                station = folded[station.strip().lower()]
+        return make_query(org=org, station=station, **params)
+
+    def cursors(self) -> CursorCodec:
+        """The codec of this database's page cursors (its key is in ``meta``)."""
+        return self.cached(
+            "cursor_codec", lambda: CursorCodec.for_key(self.store.get_meta("cursor_key"))
+        )
+
+    def page(self, q: Query, cursor: str | None, count: bool) -> dict[str, Any]:
+        """One page of results after ``cursor`` (keyset pagination), with the cursor of
+        the next page and, when asked or free, the number of matches.
+
+        ``total`` is counted only with ``count`` (a count reads every match; a page reads
+        only its rows), or taken from the cached summary when nothing is filtered."""
+        limit = q.limit or 100
+        size = self.tree_size()
+        if cursor:
+            q = replace(q, after=self.cursors().read(cursor, q, size), offset=0)
+        rows = self.store.measurements(replace(q, limit=limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = None
+        if more:
+            last = rows[-1]
+            nxt = self.cursors().make(q, last["sampled_at"], last["leaf_index"], size)
+        total = None
+        if count:
+            total = self.cached(
+                ("count", replace(q, limit=None, offset=0, after=None, descending=False)),
+                lambda: self.store.count(q),
+            )
+        elif replace(q, limit=None, offset=0, after=None, descending=False) == Query():
+            total = self.summary()["results"]
+        return {"rows": rows, "next_cursor": nxt, "total": total}
 
     def zones(self) -> dict[str, str]:
         """Station code → zone, for the limits engine (codes shared by two orgs agree)."""
@@ -340,13 +397,11 @@ class Service:
                 max(s["lat"] for s in near) + 1e-6,
             )
             keys = {(s["org"], s["code"]): s for s in near}
-            q = Query(nuclide="H-3", medium="seawater", bbox=bbox)
-            total = self.store.count(q)
-            tail = self.store.measurements(replace(q, limit=1500, offset=max(0, total - 1500)))
+            q = Query(nuclide="H-3", medium="seawater", bbox=bbox, limit=1500, descending=True)
             latest: dict[tuple[str, str], dict[str, Any]] = {}
-            for r in tail:
+            for r in self.store.measurements(q):
                 if (r["org"], r["station"]) in keys:
-                    latest[(r["org"], r["station"])] = r  # ascending: the last one wins
+                    latest.setdefault((r["org"], r["station"]), r)  # newest first
             rows = sorted(latest.values(), key=lambda r: r["sampled_at"], reverse=True)
             ms = [measurement_from_index(r) for r in rows]
             evs = evaluate_all(ms, self.rule_set(SEA_RULES), zones=self.zones())

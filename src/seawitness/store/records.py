@@ -1,9 +1,10 @@
 """From index rows to the full records the log holds.
 
-The ``measurements`` table holds the queryable columns of every version; the log entry
-holds the whole signed record. Whatever needs every field of a record (exports, the
-analyses, a record page) reads the index to choose, then the entries to get the records,
-in batches, through this module: the one place that knows how a record sits in an entry.
+The ``measurements`` table holds every field of every version of a measurement (since
+migration 0004), so the analyses and the exports build records from index rows alone;
+the log entry (the signed bytes) is read where the entry itself is wanted: a record
+page, a proof, the tests that check the index against the log. This module is the one
+place that knows how a record sits in an entry and in an index row.
 """
 
 from __future__ import annotations
@@ -47,20 +48,19 @@ def with_records(
 
 
 def current_measurements(store: Store, q: Query | None = None) -> list[Measurement]:
-    """The current version of every measurement matching ``q``, as full records."""
-    return [
-        Measurement.from_dict(rec)
-        for _, rec in with_records(store, store.measurements(q))
-        if rec is not None
-    ]
+    """The current version of every measurement matching ``q``, as full records (read
+    from the index, which holds every field of the record)."""
+    return [measurement_from_index(r) for r in store.measurements(q) if not r["retracted"]]
 
 
 def measurement_from_index(row: dict[str, Any]) -> Measurement:
-    """A :class:`Measurement` from an index row alone: the queryable columns, which are
-    what a limits evaluation reads, without a trip to the log entry."""
+    """The :class:`Measurement` an index row holds, without a trip to the log entry: the
+    same record (the same canonical bytes and id) as the one logged."""
     d: dict[str, Any] = {k: v for k, v in row.items() if k in _MEASUREMENT_FIELDS and v is not None}
     for k in ("sampled_at", "reference_date"):
         if isinstance(d.get(k), datetime):
             d[k] = format_utc(d[k])
+    if isinstance(d.get("extra"), str):
+        d["extra"] = json.loads(d["extra"])
     d["schema"] = "seawitness/measurement/v1"
     return Measurement.from_dict(d)

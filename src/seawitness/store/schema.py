@@ -111,10 +111,41 @@ measurements = Table(
     Column("lon", Float),
     Column("import_id", Integer),
     Column("submitter", String(64)),  # whose key signed this version
+    # The rest of the record (migration 0004), so that exports and pages read every
+    # field from the index and never parse a log entry per row.
+    Column("replicate", Integer, nullable=False, server_default="0"),
+    Column("method", Text),
+    Column("reference_date", DateTime(timezone=True)),
+    Column("source_tz", String(64)),
+    Column("note", Text),
+    Column("extra", Text),  # a JSON object (sorted keys), or NULL when the record has none
 )
 Index("ix_measurements_series", measurements.c.series_key, measurements.c.version, unique=True)
-Index("ix_measurements_station", measurements.c.org, measurements.c.station, measurements.c.nuclide)
-Index("ix_measurements_nuclide_time", measurements.c.nuclide, measurements.c.sampled_at)
+# One index per filter a page or a download is asked for, each ending in the sort key
+# (sampled_at, leaf_index): a filtered page in time order is then an index range read in
+# order, and the next page starts where the last one stopped (keyset pagination), with
+# no sort and no rescan of the rows before it. See tests/test_read_plans.py.
+_TIME = (measurements.c.sampled_at, measurements.c.leaf_index)
+Index("ix_measurements_time", *_TIME)
+Index(
+    "ix_measurements_station_nuclide_time",
+    measurements.c.station,
+    measurements.c.nuclide,
+    *_TIME,
+)
+Index("ix_measurements_station_time", measurements.c.station, *_TIME)
+Index("ix_measurements_nuclide_time", measurements.c.nuclide, *_TIME)
+Index("ix_measurements_medium_time", measurements.c.medium, *_TIME)
+Index("ix_measurements_org_time", measurements.c.org, *_TIME)
+# "Is this version current?" is "does no later version supersede it?": a look-up in this
+# small partial index (only corrections are in it) instead of a join with ``heads``, which
+# in time order is a random look-up per row into an index as large as the table.
+Index(
+    "ix_measurements_supersedes",
+    measurements.c.supersedes,
+    sqlite_where=measurements.c.supersedes.isnot(None),
+    postgresql_where=measurements.c.supersedes.isnot(None),
+)
 
 heads = Table(
     "heads",

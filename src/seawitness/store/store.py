@@ -8,6 +8,7 @@ transaction). Reads are plain SQLAlchemy Core queries that return dicts.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from seawitness.model.zones import zone_for
 from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
 from seawitness.store.log import leaves_at, leaves_range, tree_size
+from seawitness.store.select import count_statement, ordered, selection
 
 
 def series_key(m: Measurement) -> str:
@@ -60,6 +62,12 @@ def measurement_row(m: Measurement) -> dict[str, Any]:
         "source": m.source,
         "lat": m.lat,
         "lon": m.lon,
+        "replicate": m.replicate,
+        "method": m.method,
+        "reference_date": m.reference_date,
+        "source_tz": m.source_tz,
+        "note": m.note,
+        "extra": json.dumps(m.extra, ensure_ascii=False, sort_keys=True) if m.extra else None,
     }
 
 
@@ -73,7 +81,14 @@ class Head:
 
 @dataclass(frozen=True)
 class Query:
-    """Filters for :meth:`Store.measurements`; None means no filter."""
+    """Filters for :meth:`Store.measurements`; None means no filter.
+
+    Results come in sampling-time order (``descending`` for newest first), ties broken
+    by leaf index, so ``(sampled_at, leaf_index)`` is a total order and ``after`` (the
+    key of the last row of the previous page) starts a page exactly where the previous
+    one stopped: keyset pagination, which reads only the rows it returns, where an
+    ``offset`` reads and drops every row before the page.
+    """
 
     station: str | None = None
     nuclide: str | None = None
@@ -85,6 +100,8 @@ class Query:
     history: bool = False  # all versions, not only the current one
     limit: int | None = None
     offset: int = 0
+    descending: bool = False
+    after: tuple[datetime, int] | None = None  # (sampled_at, leaf_index) of the last row seen
 
 
 class Store:
@@ -158,19 +175,26 @@ class Store:
             conn.execute(insert(s.stations), rows)
         return len(rows)
 
+    def station_keys(self) -> list[tuple[str, str]]:
+        """(org, code) of every known station, from the small ``stations`` table alone."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(s.stations.c.org, s.stations.c.code))
+            return [(r[0], r[1]) for r in rows]
+
     def stations(self) -> list[dict[str, Any]]:
         """Every station with its number of current results."""
+        m = s.measurements
         counts = (
-            select(
-                s.measurements.c.org,
-                s.measurements.c.station,
-                func.count().label("n"),
-                func.max(s.measurements.c.sampled_at).label("last"),
+            selection(
+                Query(),
+                [
+                    m.c.org,
+                    m.c.station,
+                    func.count().label("n"),
+                    func.max(m.c.sampled_at).label("last"),
+                ],
             )
-            .select_from(
-                s.measurements.join(s.heads, s.heads.c.leaf_index == s.measurements.c.leaf_index)
-            )
-            .group_by(s.measurements.c.org, s.measurements.c.station)
+            .group_by(m.c.org, m.c.station)
             .subquery()
         )
         stmt = (
@@ -219,48 +243,18 @@ class Store:
                 rows += conn.execute(stmt.where(s.heads.c.series_key.in_(chunk))).all()
         return {r[0]: Head(r[1], r[2], r[3], bool(r[4])) for r in rows}
 
-    def _filtered(self, q: Query):
-        m = s.measurements
-        stmt = select(m)
-        if not q.history:
-            stmt = stmt.join(s.heads, s.heads.c.leaf_index == m.c.leaf_index).where(
-                m.c.retracted.is_(False)
-            )
-        conds = []
-        if q.station:
-            conds.append(m.c.station == q.station)
-        if q.nuclide:
-            conds.append(m.c.nuclide == q.nuclide)
-        if q.medium:
-            conds.append(m.c.medium == q.medium)
-        if q.org:
-            conds.append(m.c.org == q.org)
-        if q.since:
-            conds.append(m.c.sampled_at >= q.since)
-        if q.until:
-            conds.append(m.c.sampled_at < q.until)
-        if q.bbox:
-            x0, y0, x1, y1 = q.bbox
-            conds += [m.c.lon >= x0, m.c.lon <= x1, m.c.lat >= y0, m.c.lat <= y1]
-        if conds:
-            stmt = stmt.where(and_(*conds))
-        return stmt
-
     def measurements(self, q: Query | None = None) -> list[dict[str, Any]]:
-        """Current measurements (or every version with ``history``) matching ``q``."""
+        """Current measurements (or every version with ``history``) matching ``q``, in
+        ``q``'s time order and page (see :class:`Query`)."""
         q = q or Query()
-        stmt = self._filtered(q).order_by(s.measurements.c.sampled_at, s.measurements.c.leaf_index)
-        if q.limit is not None:
-            stmt = stmt.limit(q.limit)
-        if q.offset:
-            stmt = stmt.offset(q.offset)
+        stmt = ordered(selection(q), q)
         with self.engine.connect() as c:
             return [_clean(r) for r in c.execute(stmt).mappings()]
 
     def count(self, q: Query | None = None) -> int:
-        sub = self._filtered(q or Query()).subquery()
+        """How many rows ``q`` filters (its order, page and ``after`` key ignored)."""
         with self.engine.connect() as c:
-            return int(c.execute(select(func.count()).select_from(sub)).scalar_one())
+            return int(c.execute(count_statement(q or Query())).scalar_one())
 
     def history(self, leaf_index: int) -> list[dict[str, Any]]:
         """Every version of the series the given leaf belongs to, oldest first."""
@@ -298,12 +292,11 @@ class Store:
             return leaves_at(c, leaves)
 
     def counts_by(self, *columns: str, history: bool = False) -> list[dict[str, Any]]:
-        """Current results counted by the given measurement columns."""
+        """Current results (not retracted; every version with ``history``) counted by the
+        given measurement columns."""
         m = s.measurements
         cols = [m.c[c] for c in columns]
-        stmt = select(*cols, func.count().label("n")).select_from(m)
-        if not history:
-            stmt = stmt.join(s.heads, s.heads.c.leaf_index == m.c.leaf_index)
+        stmt = selection(Query(history=history), [*cols, func.count().label("n")])
         stmt = stmt.group_by(*cols).order_by(*cols)
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(stmt).mappings()]
@@ -343,7 +336,7 @@ class Store:
 
 def _clean(r: Any) -> dict[str, Any]:
     d = dict(r)
-    for k in ("sampled_at",):
+    for k in ("sampled_at", "reference_date"):
         if k in d:
             d[k] = as_utc(d[k])
     if "retracted" in d:

@@ -1,0 +1,348 @@
+"""The read path at scale: seawitness (SQLite and PostgreSQL) against Datasette.
+
+Builds databases of synthetic results drawn from the real ORBS data (see read_data.py:
+bulk-inserted index rows, NOT signed into the log), serves each with this project's app
+under uvicorn and the SQLite one with Datasette too, then times the same requests against
+all servers, interleaved in one run:
+
+* a station's series, a filtered page of 100 and the next page by cursor: p50/p95 and
+  requests/s (sequential requests);
+* a filtered CSV download and the whole-table CSV and Parquet downloads: rows/s;
+* the server's resident memory (RSS) sampled during the whole-table download.
+
+    python bench/bench_read.py --sizes 1000000,10000000      # needs tens of GB in --dir
+    python bench/bench_read.py --sizes 200000 --no-postgres  # a quick look
+
+Datasette is looked for as ``datasette`` next to this Python or on PATH (install the
+``bench`` extra, or ``--datasette PATH``); without it the Datasette columns are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+import read_data  # noqa: E402
+
+PG = os.environ.get("SEAWITNESS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+STATION, ORG, NUCLIDE = "T-0-1A", "TEPCO", "H-3"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=2)
+            return time.perf_counter() - t0
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Server:
+    """One server under test: its base URL, process and how to say each request."""
+
+    def __init__(self, name: str, cmd: list[str], base: str, kind: str) -> None:
+        self.name, self.base, self.kind = name, base, kind
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        probe = "/api/v1/log" if kind == "ours" else "/-/versions.json"
+        self.start_s = _wait(base + probe, self.proc)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    # the requests, said the way each server says them
+    def series(self) -> str:
+        if self.kind == "ours":
+            return f"/api/v1/stations/{ORG}/{STATION}/series?nuclide={NUCLIDE}"
+        return (
+            f"/db/measurements.json?org={ORG}&station={STATION}&nuclide={NUCLIDE}"
+            "&_sort=sampled_at&_size=max&_col=sampled_at&_col=detection&_col=value"
+            "&_col=uncertainty&_col=detection_limit&_col=unit&_nocount=1"
+        )
+
+    def page(self) -> str:
+        if self.kind == "ours":
+            return f"/api/v1/measurements?station={STATION}&nuclide={NUCLIDE}&limit=100"
+        return (
+            f"/db/measurements.json?station={STATION}&nuclide={NUCLIDE}&_size=100&_sort=sampled_at"
+        )
+
+    def next_page(self, client: httpx.Client) -> str:
+        body = client.get(self.base + self.page()).json()
+        if self.kind == "ours":
+            return str(body["meta"]["next"])
+        nxt = body.get("next_url") or ""
+        return nxt.replace(self.base, "") if nxt else self.page() + f"&_next={body['next']}"
+
+    def csv(self, filtered: bool) -> str:
+        if self.kind == "ours":
+            return "/api/v1/measurements?format=csv" + (f"&nuclide={NUCLIDE}" if filtered else "")
+        return "/db/measurements.csv?_stream=on&_size=max" + (
+            f"&nuclide={NUCLIDE}" if filtered else ""
+        )
+
+
+def _latency(client: httpx.Client, url: str, n: int) -> dict[str, float]:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = client.get(url)
+        r.raise_for_status()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {
+        "p50_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))],
+        "rps": len(times) / sum(times),
+    }
+
+
+def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> dict[str, float]:
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_kib(srv.proc.pid))
+            time.sleep(0.2)
+
+    rss0 = _rss_kib(srv.proc.pid)
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    t0 = time.perf_counter()
+    nbytes = lines = 0
+    first = None
+    with client.stream("GET", srv.base + url, timeout=3600) as r:
+        r.raise_for_status()
+        for chunk in r.iter_raw(1 << 20):
+            if first is None:
+                first = time.perf_counter() - t0
+            nbytes += len(chunk)
+            if "format=parquet" not in url:
+                lines += chunk.count(b"\n")
+    dt = time.perf_counter() - t0
+    done.set()
+    t.join()
+    rows = lines - 1 if lines else rows_hint
+    return {
+        "rows": rows,
+        "rows_per_s": rows / dt,
+        "MB_per_s": nbytes / dt / 1e6,
+        "first_byte_s": first or dt,
+        "rss_start_MiB": rss0 / 1024,
+        "rss_peak_MiB": peak[0] / 1024,
+    }
+
+
+def _ours(inst_root: Path, db_url: str, name: str) -> Server:
+    port = _port()
+    code = (
+        "import sys, uvicorn; from pathlib import Path; from seawitness.instance import Instance;"
+        "from seawitness.app import create_app;"
+        f"inst = Instance.open(Path({str(inst_root)!r}), db_url={db_url!r});"
+        f"uvicorn.run(create_app(inst), host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    return Server(name, [sys.executable, "-c", code], f"http://127.0.0.1:{port}", "ours")
+
+
+def _datasette(exe: str, path: Path) -> Server:
+    port = _port()
+    link = path.with_name("db.db")  # Datasette names the database after the file
+    if not link.exists():
+        link.symlink_to(path.name)
+    cmd = [
+        exe,
+        "serve",
+        str(link),
+        "--port",
+        str(port),
+        "--setting",
+        "max_returned_rows",
+        "1000000",
+        "--setting",
+        "sql_time_limit_ms",
+        "600000",
+        "--setting",
+        "num_sql_threads",
+        "3",
+        "--setting",
+        "max_csv_mb",
+        "0",
+    ]
+    return Server("datasette", cmd, f"http://127.0.0.1:{port}", "datasette")
+
+
+def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[str, Any]:
+    from seawitness.instance import Instance
+
+    root = Path(args.dir) / f"read-{n}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    out: dict[str, Any] = {"n": n, "build_s": {}}
+    servers: list[Server] = []
+    sqlite_db = root / "seawitness.db"
+    inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
+    out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
+    servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite"))
+    schema = None
+    if not args.no_postgres:
+        schema = f"bench_read_{uuid.uuid4().hex[:8]}"
+        import psycopg
+
+        with psycopg.connect(PG, autocommit=True) as c:
+            c.execute(f'CREATE SCHEMA "{schema}"')
+        pg_url = f"{PG}?options=-csearch_path%3D{schema}"
+        pinst = Instance.create(root / "pg", db_url=pg_url, origin="bench.local/read")
+        out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
+        pinst.store.close()
+        servers.append(_ours(root / "pg", pg_url, "seawitness-pg"))
+    if args.datasette:
+        servers.append(_datasette(args.datasette, sqlite_db))
+    out["start_s"] = {s.name: s.start_s for s in servers}
+    res: dict[str, dict[str, Any]] = {s.name: {} for s in servers}
+    try:
+        # identity: rows/s of the server, not of gzip (which Datasette does not do)
+        with httpx.Client(timeout=600, headers={"Accept-Encoding": "identity"}) as client:
+            for s in servers:  # warm-up: one of each, untimed
+                client.get(s.base + s.series())
+                client.get(s.base + s.page())
+            for _ in range(args.rounds):  # interleaved: each round visits every server
+                for s in servers:
+                    for key, url in (
+                        ("series", s.series()),
+                        ("page", s.page()),
+                        ("next_page", s.next_page(client)),
+                    ):
+                        res[s.name].setdefault(key, []).append(
+                            _latency(client, s.base + url, args.requests)
+                        )
+            for s in servers:
+                res[s.name]["csv_filtered"] = [_download(client, s, s.csv(True), 0)]
+            for s in servers:
+                res[s.name]["csv_all"] = [_download(client, s, s.csv(False), n)]
+            for s in servers:
+                if s.kind == "ours":
+                    url = "/api/v1/measurements?format=parquet"
+                    res[s.name]["parquet_all"] = [_download(client, s, url, n)]
+    finally:
+        for s in servers:
+            s.stop()
+        if schema:
+            import psycopg
+
+            with psycopg.connect(PG, autocommit=True) as c:
+                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    out["results"] = {
+        name: {k: {m: statistics.median(d[m] for d in v) for m in v[0]} for k, v in r.items()}
+        for name, r in res.items()
+    }
+    return out
+
+
+def report(runs: list[dict[str, Any]]) -> None:
+    print("\nSynthetic rows drawn from the real ORBS data, bulk-inserted into the index;")
+    print("they were NOT signed or appended to the log (the read path does not read it).")
+    for run in runs:
+        n, r = run["n"], run["results"]
+        print(f"\n== {n:,} results  (build s: {run['build_s']}; first answer s: {run['start_s']})")
+        ours = "seawitness-sqlite"
+        for key in ("series", "page", "next_page"):
+            for name, got in r.items():
+                v = got[key]
+                line = (
+                    f"{key:10s} {name:18s} p50 {v['p50_ms']:8.1f} ms  p95 {v['p95_ms']:8.1f} ms"
+                    f"  {v['rps']:7.1f} req/s"
+                )
+                if name != ours and ours in r:
+                    line += f"   {ours} p50 is {v['p50_ms'] / r[ours][key]['p50_ms']:.2f}x faster"
+                print(line)
+        for key in ("csv_filtered", "csv_all", "parquet_all"):
+            for name, got in r.items():
+                if key not in got:
+                    continue
+                v = got[key]
+                line = (
+                    f"{key:12s} {name:18s} {v['rows']:>10,.0f} rows "
+                    f"{v['rows_per_s']:>10,.0f} rows/s"
+                    f"  {v['MB_per_s']:6.1f} MB/s  first byte {v['first_byte_s']:6.2f} s"
+                    f"  RSS {v['rss_start_MiB']:.0f}->{v['rss_peak_MiB']:.0f} MiB"
+                )
+                if name != ours and ours in r and key in r[ours]:
+                    ratio = r[ours][key]["rows_per_s"] / v["rows_per_s"]
+                    line += f"   {ours} is {ratio:.2f}x faster"
+                print(line)
+    if len(runs) > 1:
+        a, b = runs[0], runs[-1]
+        print(f"\n== growth from {a['n']:,} to {b['n']:,} results ({b['n'] / a['n']:.0f}x rows)")
+        for name in b["results"]:
+            for key, metric in (
+                ("series", "p50_ms"),
+                ("page", "p50_ms"),
+                ("next_page", "p50_ms"),
+                ("csv_filtered", "rows_per_s"),
+                ("csv_all", "rows_per_s"),
+                ("parquet_all", "rows_per_s"),
+            ):
+                if key in b["results"][name] and key in a["results"].get(name, {}):
+                    x = b["results"][name][key][metric] / a["results"][name][key][metric]
+                    print(f"  {name:18s} {key:12s} {metric}: x{x:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--dir", default="/tmp")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=20, help="per request kind and round")
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the databases")
+    ap.add_argument("--datasette", default=None)
+    args = ap.parse_args()
+    if args.datasette is None:
+        local = Path(sys.executable).with_name("datasette")
+        args.datasette = str(local) if local.exists() else shutil.which("datasette")
+    if not args.datasette:
+        print("datasette not found: its columns are skipped (pip install -e '.[bench]')")
+    tpl, stations = read_data.templates()
+    runs = [run_size(int(n), args, tpl, stations) for n in args.sizes.split(",")]
+    report(runs)
+
+
+if __name__ == "__main__":
+    main()

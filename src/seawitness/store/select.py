@@ -1,0 +1,109 @@
+"""SELECTs over the measurement index: filters, time order, keyset pages and streaming.
+
+One statement builder serves a page of the API, a dashboard table and a whole-table
+download, so each reads the index the same way:
+
+* a current version is one no later version supersedes (a look-up in a small partial
+  index, where a join with ``heads`` is a random look-up per row into a large one);
+* every filter is an equality or range the indexes of :mod:`~seawitness.store.schema`
+  end in ``(sampled_at, leaf_index)`` for, so a filtered selection in time order is an
+  ordered index range (no sort step; the plans are checked by a test on both backends);
+* a page after the first starts at the key of the previous page's last row (keyset
+  pagination, Winand, *SQL Performance Explained*, "Paging Through Results"): it reads
+  the rows it returns, where ``OFFSET n`` reads and drops ``n`` rows first;
+* a download is one statement read in batches through a server-side cursor
+  (PostgreSQL) or the SQLite statement itself, so it sees one snapshot of the data and
+  holds one batch in memory, whatever the size of the selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, Select, and_, exists, false, func, select, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+
+from seawitness.store import schema as s
+
+if TYPE_CHECKING:
+    from seawitness.store.store import Query
+
+__all__ = ["STREAM_BATCH", "count_statement", "ordered", "selection", "stream"]
+
+#: Rows fetched from the database at a time by a download.
+STREAM_BATCH = 10_000
+
+
+def selection(q: Query, columns: Sequence[Any] | None = None) -> Select[Any]:
+    """``SELECT columns`` (default: every index column) of the rows ``q`` filters, without
+    order or paging. Current versions only unless ``q.history``."""
+    m = s.measurements
+    stmt = select(*(columns if columns is not None else [m])).select_from(m)
+    if not q.history:
+        # current: not retracted, and no later version supersedes it (versions form one
+        # chain per series, since a correction must supersede the current version: the
+        # same rows ``heads`` points to, see tests/test_read_store.py)
+        later = s.measurements.alias("later")
+        stmt = stmt.where(
+            m.c.retracted == false(),
+            ~exists().where(later.c.supersedes == m.c.leaf_index),
+        )
+    conds: list[ColumnElement[bool]] = []
+    if q.station:
+        conds.append(m.c.station == q.station)
+    if q.nuclide:
+        conds.append(m.c.nuclide == q.nuclide)
+    if q.medium:
+        conds.append(m.c.medium == q.medium)
+    if q.org:
+        conds.append(m.c.org == q.org)
+    if q.since:
+        conds.append(m.c.sampled_at >= q.since)
+    if q.until:
+        conds.append(m.c.sampled_at < q.until)
+    if q.bbox:
+        x0, y0, x1, y1 = q.bbox
+        conds += [m.c.lon >= x0, m.c.lon <= x1, m.c.lat >= y0, m.c.lat <= y1]
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    return stmt
+
+
+def ordered(stmt: Select[Any], q: Query) -> Select[Any]:
+    """``stmt`` in ``q``'s time order, from ``q.after`` on, with ``q``'s limit and offset."""
+    m = s.measurements
+    key = tuple_(m.c.sampled_at, m.c.leaf_index)
+    if q.after is not None:
+        stmt = stmt.where(key < tuple_(*q.after) if q.descending else key > tuple_(*q.after))
+    if q.descending:
+        stmt = stmt.order_by(m.c.sampled_at.desc(), m.c.leaf_index.desc())
+    else:
+        stmt = stmt.order_by(m.c.sampled_at, m.c.leaf_index)
+    if q.limit is not None:
+        stmt = stmt.limit(q.limit)
+    if q.offset:
+        stmt = stmt.offset(q.offset)
+    return stmt
+
+
+def count_statement(q: Query) -> Select[Any]:
+    """``SELECT count(*)`` of the rows ``q`` filters (its order and paging ignored)."""
+    return select(func.count()).select_from(selection(q, [s.measurements.c.leaf_index]).subquery())
+
+
+def stream(
+    engine: Engine, stmt: Select[Any], batch: int = STREAM_BATCH
+) -> Generator[Sequence[Any], None, None]:
+    """The rows of ``stmt`` in lists of up to ``batch`` rows, from one statement.
+
+    The connection is held only while the caller iterates: closing the generator (a
+    client that stops a download half-way, see :func:`seawitness.api.downloads`) closes
+    the cursor and gives the connection back to the pool at once.
+    """
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+        try:
+            yield from result.partitions(batch)
+        finally:
+            result.close()
