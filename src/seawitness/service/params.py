@@ -2,8 +2,9 @@
 and the CLI, with errors that name the parameter.
 
 This is the one query builder: :func:`make_query` turns the text of ``station``, ``org``,
-``nuclide``, ``medium``, ``since``, ``until``, ``bbox``, ``limit`` and ``offset`` into a
-store :class:`~seawitness.store.store.Query`, or raises :class:`BadParameter`.
+``nuclide``, ``medium``, ``since``, ``until``, ``bbox``, ``depth`` (a layer class of
+:func:`seawitness.model.harmonized.depth_class`), ``limit`` and ``offset`` into a store
+:class:`~seawitness.store.store.Query`, or raises :class:`BadParameter`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from datetime import datetime
 
 from seawitness.errors import InputError, NotFoundError
+from seawitness.model.harmonized import DEPTH_CLASSES
 from seawitness.model.times import parse_instant
 from seawitness.store.store import Query
 
@@ -82,6 +84,7 @@ def make_query(
     since: str | None = None,
     until: str | None = None,
     bbox: str | None = None,
+    depth: str | None = None,
     history: bool = False,
     limit: int | None = DEFAULT_LIMIT,
     offset: int = 0,
@@ -94,6 +97,10 @@ def make_query(
         raise BadParameter("limit", f"must be 1..{MAX_LIMIT}; use format=csv for everything")
     if offset < 0:
         raise BadParameter("offset", "must be >= 0")
+    if depth and depth not in DEPTH_CLASSES:
+        raise BadParameter(
+            "depth", f"{depth!r} is not a depth class; one of {', '.join(DEPTH_CLASSES)}"
+        )
     return Query(
         station=station or None,
         org=org or None,
@@ -102,6 +109,7 @@ def make_query(
         since=t0,
         until=t1,
         bbox=parse_bbox(bbox),
+        depth_class=depth or None,
         history=history,
         limit=limit,
         offset=offset,

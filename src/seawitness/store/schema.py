@@ -110,9 +110,15 @@ measurements = Table(
     Column("lat", Float),
     Column("lon", Float),
     Column("import_id", Integer),
+    # harmonized readings of what the source wrote (model.harmonized; migration 0005)
+    Column("harmonized_unit", String(32)),
+    Column("nuclide_form", String(32)),
+    Column("depth_parsed_m", Float),
+    Column("depth_class", String(16)),
 )
 Index("ix_measurements_series", measurements.c.series_key, measurements.c.version, unique=True)
 Index("ix_measurements_station", measurements.c.org, measurements.c.station, measurements.c.nuclide)
+Index("ix_measurements_depth_class", measurements.c.depth_class)
 Index("ix_measurements_nuclide_time", measurements.c.nuclide, measurements.c.sampled_at)
 
 heads = Table(

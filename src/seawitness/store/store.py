@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 
 from seawitness.model import Measurement, Station
+from seawitness.model.harmonized import depth_class, harmonized_unit, nuclide_form
 from seawitness.model.zones import zone_for
 from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
@@ -36,7 +37,9 @@ def as_utc(t: datetime | None) -> datetime | None:
 
 
 def measurement_row(m: Measurement) -> dict[str, Any]:
-    """The queryable columns of a measurement (the log entry holds the full record)."""
+    """The queryable columns of a measurement (the log entry holds the full record),
+    with the harmonized readings of its unit, tritium form and depth."""
+    depth_parsed_m, layer = depth_class(m.depth, m.depth_m)
     return {
         "org": m.org,
         "station": m.station,
@@ -60,6 +63,10 @@ def measurement_row(m: Measurement) -> dict[str, Any]:
         "source": m.source,
         "lat": m.lat,
         "lon": m.lon,
+        "harmonized_unit": harmonized_unit(m.unit),
+        "nuclide_form": nuclide_form(m.nuclide, m.unit),
+        "depth_parsed_m": depth_parsed_m,
+        "depth_class": layer,
     }
 
 
@@ -83,6 +90,7 @@ class Query:
     until: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     history: bool = False  # all versions, not only the current one
+    depth_class: str | None = None  # surface | mid | bottom (model.harmonized.depth_class)
     limit: int | None = None
     offset: int = 0
 
@@ -235,6 +243,8 @@ class Store:
             conds.append(m.c.medium == q.medium)
         if q.org:
             conds.append(m.c.org == q.org)
+        if q.depth_class:
+            conds.append(m.c.depth_class == q.depth_class)
         if q.since:
             conds.append(m.c.sampled_at >= q.since)
         if q.until:
