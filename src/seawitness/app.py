@@ -30,6 +30,7 @@ from seawitness.errors import InputError, NotFoundError, SeawitnessError
 from seawitness.instance import Instance
 from seawitness.service import SEA_RULES, BadParameter, Service, make_query
 from seawitness.web import pages
+from seawitness.web import views as web_views
 
 __all__ = ["create_app"]
 
@@ -98,6 +99,7 @@ def _warm(svc: Service) -> None:
         q = make_query(limit=50)
         svc.cached(("data_preview", q), lambda: pages.newest_results(svc, q))
         svc.limits(SEA_RULES)
+        web_views.warm(svc)
     except SeawitnessError:  # a cold cache is only slower; requests report the error
         pass
 
@@ -119,6 +121,7 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(tlog_routes.router)
     app.include_router(pages.router)
+    app.include_router(web_views.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)
     if warm:

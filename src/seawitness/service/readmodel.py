@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from seawitness.analysis.baseline import DISCHARGE_START
 from seawitness.analysis.limits import (
+    Classification,
     LowConfidenceWarning,
     RuleSet,
     RuleSetError,
@@ -321,6 +322,15 @@ class Service:
                         "highest": [e.to_dict() for e in worst],
                     }
                 )
+            worst_rank: dict[str, int] = {}
+            order = [c.value for c in Classification]  # exceeds first
+            for e in evs:
+                rank = order.index(e.classification.value)
+                for m in e.inputs:
+                    worst_rank[m.id] = min(worst_rank.get(m.id, rank), rank)
+            by_result = {c: 0 for c in order}
+            for rank in worst_rank.values():
+                by_result[order[rank]] += 1
             return {
                 "rule_set": rs.id,
                 "title": rs.title,
@@ -328,6 +338,8 @@ class Service:
                 "tree_size": self.tree_size(),
                 "evaluations": len(evs),
                 "counts": summarize(evs),
+                "results": len(worst_rank),
+                "counts_by_result": by_result,
                 "rules": rules,
                 "low_confidence_numbers": rs.low_confidence_numbers(),
             }

@@ -27,6 +27,7 @@ from sqlalchemy import and_, func, select
 from seawitness.analysis.baseline import BaselineError, compare_before_after
 from seawitness.analysis.limits import Classification, Evaluation, evaluate_all
 from seawitness.errors import InputError
+from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.model import Measurement
 from seawitness.model.zones import EARTH_RADIUS_KM
 from seawitness.service.params import BadParameter
@@ -42,6 +43,7 @@ __all__ = [
     "WINDOWS",
     "before_after",
     "distance_km",
+    "food_levels",
     "food_view",
     "places",
     "station_status",
@@ -351,3 +353,54 @@ def before_after(
         return svc.cached(("before_after", org, code, nuclide, medium, unit), compute)
     except BaselineError:
         return None
+
+
+def food_levels(
+    svc: Service, rule_set: str, nuclide: str, medium: str, unit: str, basis: str
+) -> list[dict[str, Any]]:
+    """The limits of a food rule set that bear on one nuclide in one medium, in ``unit``.
+
+    A single-nuclide rule gives its limit; a sum (``Cs-134 + Cs-137 <= 100 Bq/kg``) gives
+    the sum's limit, which one term alone can only reach when the others are zero, and
+    says so (``part_of``); a sum of ratios gives the nuclide's own term limit. Each keeps
+    its source and confidence grade so a LOW number is shown as LOW.
+    """
+    rs = svc.rule_set(rule_set)
+    out = []
+    for rule in rs.rules:
+        if not rule.evaluated or medium not in {m.value for m in rule.media}:
+            continue
+        if rule.aggregation == "sum_of_ratios":
+            comps = [c for c in rule.components if c.nuclide == nuclide]
+            if not comps:
+                continue
+            c = comps[0]
+            limit, from_unit, conf, src = c.limit, c.unit, c.confidence, c.source
+            low = c.low_confidence
+            part_of: str | None = "+".join(rule.all_nuclides)
+        elif nuclide in rule.nuclides:
+            limit, from_unit, conf, src = rule.limit, rule.unit, rule.confidence, rule.source
+            low = rule.low_confidence
+            part_of = "+".join(rule.nuclides) if len(rule.nuclides) > 1 else None
+        else:
+            continue
+        try:
+            f = conversion_factor(
+                from_unit, unit, nuclide=nuclide, basis=rule.basis, to_basis=basis
+            )
+        except ConversionError:
+            continue
+        out.append(
+            {
+                "rule_id": rule.id,
+                "level": "limit",
+                "title": rule.title,
+                "limit": limit * f,
+                "unit": unit,
+                "part_of": part_of,
+                "source": src,
+                "confidence": conf,
+                "low_confidence": low,
+            }
+        )
+    return sorted(out, key=lambda d: d["limit"])
