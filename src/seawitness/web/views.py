@@ -15,8 +15,8 @@ from seawitness.model.zones import ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
 from seawitness.service import labs, views
 from seawitness.service.logview import log_history
 from seawitness.service.params import BadParameter
-from seawitness.web.i18n import Translator
 from seawitness.service.readmodel import Service
+from seawitness.web.i18n import Translator
 from seawitness.web.pages import (
     FOOD_RULE_SETS,
     FOOD_RULES,
