@@ -29,7 +29,7 @@ STATUS_COLOURS: dict[str, str] = {
     "inconclusive": "#f9a825",
     "below": "#2e7d32",
     "not_applicable": "#9e9e9e",
-    "none": "#ffffff",
+    "none": "#cfd6dd",
 }
 
 

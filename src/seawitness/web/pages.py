@@ -24,6 +24,7 @@ from seawitness.analysis.limits import list_rule_sets
 from seawitness.charts import coast, datamap, svg
 from seawitness.model.columns import MEASUREMENT_FIELDS
 from seawitness.model.harmonized import DEPTH_CLASSES
+from seawitness.model.times import now_utc
 from seawitness.model.zones import OUTLET
 from seawitness.service import (
     DISCHARGE_START,
@@ -38,6 +39,7 @@ from seawitness.service import (
 from seawitness.service.logview import record_summary
 from seawitness.service.readmodel import form_of
 from seawitness.store.store import Query
+from seawitness.web import station_names
 from seawitness.web.i18n import LANGS, Translator, negotiate
 
 HERE = Path(__file__).parent
@@ -85,6 +87,8 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         path=request.url.path,
         station_href=station_href,
         org_name=lambda org: t.data("org", org),
+        ja_name=station_names.japanese_name,
+        ja_name_source=station_names.SOURCE,
         rule_title=lambda rule_id, title: t.data("rule", rule_id, title),
         nav=NAV,
     )
@@ -222,9 +226,7 @@ def station_page(request: Request, org: str, code: str) -> Response:
     depth = choice(request, "depth", ("", *DEPTH_CLASSES), "") or None
     food = choice(request, "food", FOOD_RULE_SETS, FOOD_RULES)
     rows = svc.station_results(org, code)
-    since = views.window_start(
-        window, max((r["sampled_at"] for r in rows), default=DISCHARGE_START)
-    )
+    since = views.window_start(window, now_utc())
     groups: dict[tuple[str, str], int] = {}
     for r in rows:
         if depth and r.get("depth_class") != depth:
@@ -294,6 +296,7 @@ def station_page(request: Request, org: str, code: str) -> Response:
         food_rule_sets=FOOD_RULE_SETS,
         here=here,
         has_biota=any(m in views.BIOTA for _, m in groups),
+        has_sea=any(m not in views.BIOTA for _, m in groups),
         colocated=[
             x
             for pl in views.places(svc.stations())
