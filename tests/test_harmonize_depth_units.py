@@ -92,3 +92,17 @@ def test_migration_fills_rows_stored_before_it(instance, tmp_path: Path) -> None
     cols = ("harmonized_unit", "nuclide_form", "depth_parsed_m", "depth_class")
     for leaf, r in before.items():
         assert {c: after[leaf][c] for c in cols} == {c: r[c] for c in cols}
+
+
+def test_api_depth_filter(instance) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from seawitness.app import create_app
+
+    c = TestClient(create_app(instance, warm=False))
+    got = c.get("/api/v1/measurements", params={"depth": "surface", "medium": "seawater"})
+    assert got.status_code == 200
+    total = got.json()["meta"]["total"]
+    assert total == instance.store.count(Query(medium="seawater", depth_class="surface")) > 0
+    bad = c.get("/api/v1/measurements", params={"depth": "deep"})
+    assert bad.status_code == 400 and "depth" in bad.json()["detail"]

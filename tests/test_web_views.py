@@ -155,3 +155,41 @@ def test_pair_scatter_draws_every_positive_pair() -> None:
         x_label="x", y_label="y", title="t",
     )  # fmt: skip
     assert out.count('class="pair"') == 1
+
+
+def test_log_page_data_names_the_witness_that_cosigned(instance, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real witness round (consistency-checked, cosignature/v1) shows up per checkpoint."""
+    from datetime import UTC, datetime, timedelta
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from seawitness.api.tlog_routes import router
+    from seawitness.store import schema as s
+    from seawitness.tlog.note import ALG_COSIGNATURE_V1, format_vkey
+    from seawitness.trust import keyring
+    from seawitness.trust.witness import Witness
+
+    wkey, _ = keyring.generate("witness-KR")
+    with instance.store.transaction() as conn:
+        instance.register(
+            conn, "witness-KR", "Witness in Korea", "KR", "witness", keyring.KeyPair(wkey.signer),
+            valid_from=datetime.now(UTC) - timedelta(days=1),
+        )  # fmt: skip
+        wvkey = format_vkey(wkey.name, ALG_COSIGNATURE_V1, wkey.public_bytes)
+        conn.execute(s.keys.update().where(s.keys.c.stakeholder == "witness-KR").values(vkey=wvkey))
+        instance.checkpoint(conn)
+    app = FastAPI()
+    app.include_router(router)
+    app.state.instance = instance
+    w = Witness(
+        "http://testserver", wkey.signer.cosigner(), tmp_path / "w",
+        log_vkey=instance.log_key().vkey, client=TestClient(app),
+    )  # fmt: skip
+    assert w.round().cosigned
+    hist = logview.log_history(Service.open(instance.store, instance.origin))
+    newest = hist["checkpoints"][0]
+    assert newest["size"] == instance.store.tree_size()
+    assert [c["witness"] for c in newest["cosigned_by"]] == ["witness-KR"]
+    assert hist["witnesses"] == ["witness-KR"]
+    assert all(not c["cosigned_by"] for c in hist["checkpoints"][1:])

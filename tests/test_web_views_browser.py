@@ -178,12 +178,15 @@ def test_map_colours_places_by_status_and_shows_a_popup(
     # legend: the outlet, a scale bar, the class counts add up to the places drawn
     legend = browser.find_element(By.ID, "map-legend").text
     assert "Discharge outlet" in legend
+    # the 10 km square's 20 Bq/L investigation level is graded LOW in the rule file
+    assert "square-10km/H-3/investigation" in browser.find_element(By.ID, "map-low").text
     assert near.find_element(By.CSS_SELECTOR, "g.scalebar").get_attribute("data-km") == "2"
     assert near.find_elements(By.CSS_SELECTOR, "g.outlet-mark")
     # the popup: a click shows the place's latest results with links to their records
     a.click()
     pop = browser.find_element(By.ID, "popup-open")
     assert pop.is_displayed() and "T-0-1A" in pop.text
+    assert "1F 港湾口北東側" in pop.text  # TEPCO's own name of the point
     assert pop.find_elements(By.CSS_SELECTOR, 'a[href^="/records/"]')
     _shot(browser, shots, "map-popup-en")
     # another rule set recolours: the fish place is "below" under MHLW (Cs far under 100)

@@ -126,6 +126,10 @@ def measurements(
     since: Since = None,
     until: Until = None,
     bbox: Bbox = None,
+    depth: Annotated[
+        Literal["surface", "mid", "bottom"] | None,
+        Query(description="Depth class read from the source's depth text (surface, mid, bottom)"),
+    ] = None,
     history: Annotated[bool, Query(description="Every version, not only the current")] = False,
     limit: Annotated[
         int | None,
@@ -159,6 +163,7 @@ def measurements(
         since=since,
         until=until,
         bbox=bbox,
+        depth=depth,
         history=history,
         offset=offset,
         limit=(DEFAULT_LIMIT if limit is None else limit) if format == "json" else None,

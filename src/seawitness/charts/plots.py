@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from seawitness.charts.svg import _f, _fmt_num, _parse
+from seawitness.charts.svg import _f, _fmt_num, _nice_step, _parse
 
 __all__ = ["GROUP_COLOURS", "growth_chart", "pair_scatter"]
 
@@ -105,8 +105,12 @@ def growth_chart(
     if not pts:
         out.append("</svg>")
         return "".join(out)
-    t0, t1 = pts[0][0], max(pts[-1][0], pts[0][0] + 60)
-    top = max(z for _, z in pts) * 1.05 or 1.0
+    if pts[-1][0] - pts[0][0] < 60 * len(pts):
+        # checkpoints signed within moments (a bulk import): spread them evenly
+        pts = [(float(i), z) for i, (_, z) in enumerate(pts)]
+    t0, t1 = pts[0][0], max(pts[-1][0], pts[0][0] + 1)
+    step = _nice_step(max(z for _, z in pts), 4)
+    top = step * math.ceil(max(z for _, z in pts) / step) or 1.0
 
     def X(t: float) -> float:
         return ml + (t - t0) / (t1 - t0) * pw
@@ -114,8 +118,8 @@ def growth_chart(
     def Y(z: float) -> float:
         return mt + ph - z / top * ph
 
-    for i in range(5):
-        z = top * i / 4
+    for i in range(int(round(top / step)) + 1):
+        z = i * step
         out.append(
             f'<line class="grid" x1="{ml}" x2="{ml + pw}" y1="{_f(Y(z))}" y2="{_f(Y(z))}"/>'
             f'<text class="tick" x="{ml - 6}" y="{_f(Y(z) + 4)}" text-anchor="end">'

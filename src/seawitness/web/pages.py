@@ -88,7 +88,6 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         station_href=station_href,
         org_name=lambda org: t.data("org", org),
         ja_name=station_names.japanese_name,
-        ja_name_source=station_names.SOURCE,
         rule_title=lambda rule_id, title: t.data("rule", rule_id, title),
         nav=NAV,
     )
@@ -208,6 +207,7 @@ def overview(request: Request) -> Response:
         coast_source=coast.SOURCE,
         unknown=unknown,
         map_status=status,
+        map_low=svc.rule_set(rules).low_confidence_numbers(),
         rules=rules,
         rule_sets=list_rule_sets(),
         status_colours=datamap.STATUS_COLOURS,
@@ -350,6 +350,7 @@ def data_page(request: Request) -> Response:
             "datapackage": "/api/v1/datapackage.json",
         },
         fields=MEASUREMENT_FIELDS,
+        depths=DEPTH_CLASSES,
         rule_sets=list_rule_sets(),
         rule_set=rule_set,
         limits=limits,

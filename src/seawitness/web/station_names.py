@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SOURCE", "japanese_name"]
+__all__ = ["japanese_name"]
 
 _FILE = Path(__file__).parent / "station_names.toml"
 
@@ -21,11 +21,10 @@ def _table() -> dict[str, Any]:
     return tomllib.loads(_FILE.read_text(encoding="utf-8"))
 
 
-SOURCE: str = str(_table()["source"])
-
-
-def japanese_name(org: str, code: str) -> str | None:
-    """The Japanese name of a station, or None when no source we hold gives one."""
-    names = _table().get("ja", {}).get(org, {})
-    name = names.get(code)
-    return str(name) if name else None
+def japanese_name(org: str, code: str) -> tuple[str, str] | None:
+    """``(Japanese name, source)`` of a station, or None when no source we hold gives one."""
+    got = _table().get("ja", {}).get(org, {}).get(code)
+    if not got:
+        return None
+    name, src = got
+    return str(name), str(_table()["sources"][src])
