@@ -178,7 +178,7 @@ def test_language_switch_to_japanese(server: str, browser: Any) -> None:
     browser.find_element(By.CSS_SELECTOR, 'a[data-lang="en"]').click()
 
 
-@pytest.mark.parametrize("page", ["/", "/data", "/about"])
+@pytest.mark.parametrize("page", ["/", "/data", "/about", "/food", "/labs", "/log"])
 def test_pages_load_nothing_from_other_hosts(server: str, browser: Any, page: str) -> None:
     _get(browser, f"{server}{page}?lang=en")
     assert browser.find_element(By.TAG_NAME, "h1").text
@@ -191,7 +191,7 @@ def test_pages_load_nothing_from_other_hosts(server: str, browser: Any, page: st
 def test_readable_on_a_phone(server: str, browser: Any) -> None:
     browser.set_window_size(390, 844)
     try:
-        for page in ("/", "/data", "/about"):
+        for page in ("/", "/data", "/about", "/food", "/labs", "/log"):
             _get(browser, f"{server}{page}?lang=ja")
             overflow = browser.execute_script(
                 "return document.documentElement.scrollWidth - window.innerWidth"

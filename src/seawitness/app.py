@@ -33,6 +33,7 @@ from seawitness.instance import Instance
 from seawitness.model.entry import EntryError
 from seawitness.service import SEA_RULES, Service, make_query
 from seawitness.web import pages
+from seawitness.web import views as web_views
 
 __all__ = ["create_app"]
 
@@ -105,6 +106,7 @@ def _warm(svc: Service) -> None:
         q = make_query(limit=50)
         svc.cached(("data_preview", q), lambda: pages.newest_results(svc, q))
         svc.limits(SEA_RULES)
+        web_views.warm(svc)
     except SeawitnessError:  # a cold cache is only slower; requests report the error
         pass
 
@@ -128,6 +130,7 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     app.include_router(writes.router)
     app.state.limits = writes.WriteLimits()
     app.include_router(pages.router)
+    app.include_router(web_views.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)
     http.install(app, app.state.service.tree_size)

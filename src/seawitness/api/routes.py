@@ -140,6 +140,10 @@ def measurements(
     since: Since = None,
     until: Until = None,
     bbox: Bbox = None,
+    depth: Annotated[
+        Literal["surface", "mid", "bottom"] | None,
+        Query(description="Depth class read from the source's depth text (surface, mid, bottom)"),
+    ] = None,
     history: Annotated[bool, Query(description="Every version, not only the current")] = False,
     sort: Annotated[
         Literal["sampled_at", "-sampled_at"],
@@ -198,6 +202,7 @@ def measurements(
         since=since,
         until=until,
         bbox=bbox,
+        depth=depth,
         history=history,
         offset=offset,
         sort=sort,

@@ -42,7 +42,7 @@ ZONE_COLOURS = {
     ZONE_SQUARE: "#d35400",
     ZONE_OFFSHORE: "#1f6fb2",
 }
-LEVEL_COLOURS = {"investigation": "#b9770e", "suspension": "#c0392b"}
+LEVEL_COLOURS = {"investigation": "#b9770e", "suspension": "#c0392b", "limit": "#6a1b9a"}
 
 
 def _f(x: float) -> str:
@@ -287,13 +287,22 @@ def series_chart(
     discharge_start: datetime | None = None,
     width: int = 760,
     height: int = 300,
+    band: Mapping[str, Any] | None = None,
+    since: datetime | None = None,
 ) -> str:
     """A time-series chart of one nuclide at one station, with the applicable levels.
 
     Detected results are filled dots with ±1 standard-uncertainty bars; results below the
-    detection limit are open circles at the limit; the levels are horizontal lines. The
-    y axis is logarithmic when the values and levels span more than two decades.
+    detection limit are open circles at the limit; the levels are horizontal lines, and a
+    detected result above the lowest of them is ringed (``data-over``). The y axis is
+    logarithmic when the values and levels span more than two decades.
+
+    ``band`` (``low``, ``high``, ``since``, ``until``, ``kind``) shades the pre-discharge
+    range across the whole chart, so later results can be read against it; ``since``
+    keeps only results from that instant on (the time window).
     """
+    if since is not None:
+        points = [p for p in points if _parse(p["sampled_at"]) >= since]
     ml, mr, mt, mb = 64, 150, 14, 34
     pw, ph = width - ml - mr, height - mt - mb
     times = [_parse(p["sampled_at"]) for p in points]
@@ -306,6 +315,8 @@ def series_chart(
         elif p.get("detection_limit") is not None:
             ys.append(p["detection_limit"])
     ys += [lv["limit"] for lv in levels]
+    if band and band.get("low") is not None and band.get("high") is not None:
+        ys += [band["low"], band["high"]]
     positive = [y for y in ys if y > 0]
     log = bool(positive) and len(positive) == len(ys) and max(positive) / min(positive) > 100
     if log:
@@ -386,6 +397,14 @@ def series_chart(
             f'<text class="discharge-label" x="{_f(x + 3)}" y="{mt + 11}">'
             f"{escape(labels['discharge_start'])}</text>"
         )
+    if band and band.get("low") is not None and band.get("high") is not None:
+        yb0, yb1 = Y(band["high"]), Y(band["low"])
+        out.append(
+            f'<rect class="band" data-low="{band["low"]:g}" data-high="{band["high"]:g}" '
+            f'x="{ml}" y="{_f(yb0)}" width="{pw}" height="{_f(max(yb1 - yb0, 1.5))}">'
+            f"<title>{escape(labels.get('band', 'before'))}: {band['low']:g}–{band['high']:g} "
+            f"{escape(unit)}</title></rect>"
+        )
     # levels
     for i, lv in enumerate(levels):
         y = Y(lv["limit"])
@@ -403,6 +422,7 @@ def series_chart(
             f'<text class="limit-label" x="{ml + pw + 6}" y="{_f(y + 4 + (i % 2) * 0)}" '
             f'fill="{colour}">{escape(name)} {lv["limit"]:g}{low}</text>'
         )
+    lowest = min((lv["limit"] for lv in levels), default=None)
     # points: detected on top of non-detects
     for p, t in zip(points, times, strict=True):
         if p["value"] is None and p.get("detection_limit") is not None:
@@ -423,6 +443,11 @@ def series_chart(
                 f'<line class="err" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(y_lo)}" y2="{_f(y_hi)}"/>'
             )
         tip = f"{p['sampled_at'][:10]} {p['value']:g}" + (f" ± {u:g}" if u else "")
+        if lowest is not None and p["value"] > lowest:
+            out.append(
+                f'<circle class="over" data-over="1" cx="{_f(x)}" cy="{_f(y)}" r="6">'
+                f"<title>{tip} &gt; {lowest:g}</title></circle>"
+            )
         out.append(
             f'<circle class="pt det" data-role="detected" cx="{_f(x)}" cy="{_f(y)}" r="2.6">'
             f"<title>{tip}</title></circle>"

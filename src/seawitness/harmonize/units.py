@@ -47,6 +47,7 @@ from typing import Any
 import pint
 
 from seawitness.errors import InputError
+from seawitness.model.harmonized import UNIT_SPELLINGS
 from seawitness.model.nuclides import is_tritium
 from seawitness.model.records import Basis, Measurement
 
@@ -126,29 +127,11 @@ def _spec(
     return UnitSpec(spelling, pint_unit, kind, basis, canonical, extracted)
 
 
-_V, _M, _T = _Kind.VOLUME, _Kind.MASS, _Kind.TU
 _UNITS: dict[str, UnitSpec] = {
-    s.spelling.lower(): s
-    for s in (
-        _spec("Bq/L", "Bq/L", _V, Basis.WATER, "Bq/L"),
-        _spec("mBq/L", "mBq/L", _V, Basis.WATER, "mBq/L"),
-        _spec("Bq/m3", "Bq/m**3", _V, Basis.WATER, "Bq/m3"),
-        _spec("Bq/m³", "Bq/m**3", _V, Basis.WATER, "Bq/m3"),
-        _spec("mBq/m3", "mBq/m**3", _V, Basis.WATER, "mBq/m3"),
-        _spec("Bq/L-water", "Bq/L", _V, Basis.WATER, "Bq/L", extracted=True),
-        _spec("Bq/L-combustion water", "Bq/L", _V, Basis.WATER, "Bq/L", extracted=True),
-        _spec("Bq/kg", "Bq/kg", _M, None, "Bq/kg"),
-        _spec("mBq/kg", "mBq/kg", _M, None, "mBq/kg"),
-        _spec("Bq/kg-fresh", "Bq/kg", _M, Basis.WET, "Bq/kg"),
-        _spec("Bq/kg wet", "Bq/kg", _M, Basis.WET, "Bq/kg"),
-        _spec("Bq/kg-wet", "Bq/kg", _M, Basis.WET, "Bq/kg"),
-        _spec("Bq/kgw", "Bq/kg", _M, Basis.WET, "Bq/kg"),
-        _spec("Bq/kg dry", "Bq/kg", _M, Basis.DRY, "Bq/kg"),
-        _spec("Bq/kg-dry", "Bq/kg", _M, Basis.DRY, "Bq/kg"),
-        _spec("Bq/kgd", "Bq/kg", _M, Basis.DRY, "Bq/kg"),
-        _spec("TU", "dimensionless", _T, Basis.WATER, "TU"),
-    )
-}
+    " ".join(spelling.split()).lower(): _spec(spelling, pint_unit, _Kind(kind), basis, canonical,
+                                              extracted)
+    for spelling, pint_unit, kind, basis, canonical, extracted in UNIT_SPELLINGS
+}  # fmt: skip
 
 #: Every unit spelling :func:`parse_unit` accepts (case-insensitive).
 ACCEPTED_UNITS: tuple[str, ...] = tuple(s.spelling for s in _UNITS.values())

@@ -34,7 +34,7 @@ _MAX_LEN = 200
 
 def _filters_hash(q: Query) -> bytes:
     key = repr(
-        (q.station, q.nuclide, q.medium, q.org, q.since, q.until, q.bbox, q.history)
+        (q.station, q.nuclide, q.medium, q.org, q.depth_class, q.since, q.until, q.bbox, q.history)
     ).encode()
     return hashlib.sha256(key).digest()[:8]
 

@@ -2,8 +2,9 @@
 and the CLI, with errors that name the parameter.
 
 This is the one query builder: :func:`make_query` turns the text of ``station``, ``org``,
-``nuclide``, ``medium``, ``since``, ``until``, ``bbox``, ``limit`` and ``offset`` into a
-store :class:`~seawitness.store.store.Query`, or raises :class:`BadParameter`.
+``nuclide``, ``medium``, ``since``, ``until``, ``bbox``, ``depth`` (a layer class of
+:func:`seawitness.model.harmonized.depth_class`), ``limit`` and ``offset`` into a store
+:class:`~seawitness.store.store.Query`, or raises :class:`BadParameter`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from seawitness.errors import InputError, NotFoundError
+from seawitness.model.harmonized import DEPTH_CLASSES
 from seawitness.model.nuclides import UnknownNuclide, normalize_nuclide
 from seawitness.model.records import Medium
 from seawitness.model.times import parse_instant
@@ -166,6 +168,7 @@ def make_query(
     since: str | None = None,
     until: str | None = None,
     bbox: str | None = None,
+    depth: str | None = None,
     history: bool = False,
     limit: int | None = DEFAULT_LIMIT,
     offset: int = 0,
@@ -183,6 +186,10 @@ def make_query(
         raise BadParameter("limit", f"must be 1..{MAX_LIMIT}; use format=csv for everything")
     if not 0 <= offset <= MAX_INT:
         raise BadParameter("offset", f"must be 0..{MAX_INT}")
+    if depth and depth not in DEPTH_CLASSES:
+        raise BadParameter(
+            "depth", f"{depth!r} is not a depth class; one of {', '.join(DEPTH_CLASSES)}"
+        )
     return Query(
         station=station or None,
         org=org or None,
@@ -191,6 +198,7 @@ def make_query(
         since=t0,
         until=t1,
         bbox=parse_bbox(bbox),
+        depth_class=depth or None,
         history=history,
         limit=limit,
         offset=offset,

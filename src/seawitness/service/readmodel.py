@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from seawitness.analysis.baseline import DISCHARGE_START
 from seawitness.analysis.limits import (
+    Classification,
     LowConfidenceWarning,
     RuleSet,
     RuleSetError,
@@ -40,7 +41,16 @@ from seawitness.store.records import current_measurements, measurement_from_inde
 from seawitness.store.store import Query, Store
 from seawitness.tlog.tiles import TileHashReader
 
-__all__ = ["DISCHARGE_START", "SEA_RULES", "Service", "iso", "outlet", "point"]
+__all__ = [
+    "DISCHARGE_START",
+    "SEA_RULES",
+    "Service",
+    "form_of",
+    "iso",
+    "outlet",
+    "point",
+    "unit_of",
+]
 
 T = TypeVar("T")
 
@@ -240,18 +250,31 @@ class Service:
         )
 
     def series(
-        self, org: str, code: str, nuclide: str, medium: str | None = None
+        self,
+        org: str,
+        code: str,
+        nuclide: str,
+        medium: str | None = None,
+        depth: str | None = None,
     ) -> dict[str, Any]:
-        """A station's results for one nuclide, in one unit, with the TEPCO levels."""
+        """A station's results for one nuclide (tritium: one form), in one harmonized unit,
+        with the TEPCO levels.
+
+        Results are grouped by the index's harmonized unit and tritium form
+        (:mod:`seawitness.model.harmonized`), so ``Bq/kg-fresh`` and ``Bq/kg`` of one
+        programme are one series; ``depth`` keeps one layer class (surface, mid, bottom).
+        """
         st = self.station(org, code)
-        rows = [r for r in self.station_results(org, code) if r["nuclide"] == nuclide]
+        rows = [r for r in self.station_results(org, code) if form_of(r) == nuclide]
         if medium:
             rows = [r for r in rows if r["medium"] == medium]
+        if depth:
+            rows = [r for r in rows if r.get("depth_class") == depth]
         if not rows:
             raise NotFound(f"station {code!r} of {org!r} has no {nuclide} results")
         groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
-            groups[(r["medium"], r["unit"], r["basis"])].append(r)
+            groups[(r["medium"], unit_of(r), r["basis"])].append(r)
         (med, unit, basis), pts = max(groups.items(), key=lambda kv: len(kv[1]))
         return {
             "station": {k: st[k] for k in ("org", "code", "name", "lat", "lon", "zone")},
@@ -259,6 +282,7 @@ class Service:
             "medium": med,
             "unit": unit,
             "basis": basis,
+            "units_as_written": sorted({r["unit"] for r in pts}),
             "other_units": [
                 {"medium": m, "unit": u, "basis": b, "n": len(v)}
                 for (m, u, b), v in groups.items()
@@ -356,6 +380,15 @@ class Service:
                         "highest": [e.to_dict() for e in worst],
                     }
                 )
+            worst_rank: dict[str, int] = {}
+            order = [c.value for c in Classification]  # exceeds first
+            for e in evs:
+                rank = order.index(e.classification.value)
+                for m in e.inputs:
+                    worst_rank[m.id] = min(worst_rank.get(m.id, rank), rank)
+            by_result = {c: 0 for c in order}
+            for rank in worst_rank.values():
+                by_result[order[rank]] += 1
             return {
                 "rule_set": rs.id,
                 "title": rs.title,
@@ -363,6 +396,8 @@ class Service:
                 "tree_size": self.tree_size(),
                 "evaluations": len(evs),
                 "counts": summarize(evs),
+                "results": len(worst_rank),
+                "counts_by_result": by_result,
                 "rules": rules,
                 "low_confidence_numbers": rs.low_confidence_numbers(),
             }
@@ -429,6 +464,17 @@ class Service:
         return self.cached("latest_near_outlet", compute)
 
 
+def form_of(r: dict[str, Any]) -> str:
+    """The nuclide of an index row, tritium by form (rows indexed before migration 0005
+    have no harmonized columns until it runs, so fall back to what the source wrote)."""
+    return str(r.get("nuclide_form") or r["nuclide"])
+
+
+def unit_of(r: dict[str, Any]) -> str:
+    """The harmonized unit of an index row (see :func:`form_of`)."""
+    return str(r.get("harmonized_unit") or r["unit"])
+
+
 def point(r: dict[str, Any]) -> dict[str, Any]:
     """One result as a chart point: a non-detect keeps its limit, never a value."""
     det = r["detection"]
@@ -443,6 +489,8 @@ def point(r: dict[str, Any]) -> dict[str, Any]:
         "detection_limit": limit,
         "analysis": r.get("analysis"),
         "depth": r.get("depth"),
+        "depth_class": r.get("depth_class"),
+        "unit": r.get("unit"),
         "version": r.get("version"),
     }
 

@@ -119,6 +119,11 @@ measurements = Table(
     Column("source_tz", String(64)),
     Column("note", Text),
     Column("extra", Text),  # a JSON object (sorted keys), or NULL when the record has none
+    # harmonized readings of what the source wrote (model.harmonized; migration 0005)
+    Column("harmonized_unit", String(32)),
+    Column("nuclide_form", String(32)),
+    Column("depth_parsed_m", Float),
+    Column("depth_class", String(16)),
 )
 Index("ix_measurements_series", measurements.c.series_key, measurements.c.version, unique=True)
 # One index per filter a page or a download is asked for, each ending in the sort key
@@ -137,6 +142,7 @@ Index("ix_measurements_station_time", measurements.c.station, *_TIME)
 Index("ix_measurements_nuclide_time", measurements.c.nuclide, *_TIME)
 Index("ix_measurements_medium_time", measurements.c.medium, *_TIME)
 Index("ix_measurements_org_time", measurements.c.org, *_TIME)
+Index("ix_measurements_depth_class", measurements.c.depth_class)
 # "Is this version current?" is "does no later version supersede it?": a look-up in this
 # small partial index (only corrections are in it) instead of a join with ``heads``, which
 # in time order is a random look-up per row into an index as large as the table.

@@ -58,6 +58,8 @@ def selection(q: Query, columns: Sequence[Any] | None = None) -> Select[Any]:
         conds.append(m.c.medium == q.medium)
     if q.org:
         conds.append(m.c.org == q.org)
+    if q.depth_class:
+        conds.append(m.c.depth_class == q.depth_class)
     if q.since:
         conds.append(m.c.sampled_at >= q.since)
     if q.until:

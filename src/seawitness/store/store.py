@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 
 from seawitness.model import Measurement, Station
+from seawitness.model.harmonized import depth_class, harmonized_unit, nuclide_form
 from seawitness.model.zones import zone_for
 from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
@@ -38,7 +39,9 @@ def as_utc(t: datetime | None) -> datetime | None:
 
 
 def measurement_row(m: Measurement) -> dict[str, Any]:
-    """The queryable columns of a measurement (the log entry holds the full record)."""
+    """The queryable columns of a measurement (the log entry holds the full record),
+    with the harmonized readings of its unit, tritium form and depth."""
+    depth_parsed_m, layer = depth_class(m.depth, m.depth_m)
     return {
         "org": m.org,
         "station": m.station,
@@ -68,6 +71,10 @@ def measurement_row(m: Measurement) -> dict[str, Any]:
         "source_tz": m.source_tz,
         "note": m.note,
         "extra": json.dumps(m.extra, ensure_ascii=False, sort_keys=True) if m.extra else None,
+        "harmonized_unit": harmonized_unit(m.unit),
+        "nuclide_form": nuclide_form(m.nuclide, m.unit),
+        "depth_parsed_m": depth_parsed_m,
+        "depth_class": layer,
     }
 
 
@@ -98,6 +105,7 @@ class Query:
     until: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     history: bool = False  # all versions, not only the current one
+    depth_class: str | None = None  # surface | mid | bottom (model.harmonized.depth_class)
     limit: int | None = None
     offset: int = 0
     descending: bool = False

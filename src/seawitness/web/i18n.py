@@ -2,8 +2,11 @@
 
 Each language is one TOML file of ``key = "text"`` under ``i18n/``; English is complete
 and the others must have the same keys (a test checks it), so a page never mixes
-languages silently. Nuclide names, units, station codes and organisation names are data
-and are never translated. ``{name}`` placeholders are filled with :meth:`str.format`.
+languages silently. Nuclide names, units and station codes are data and are never
+translated; names that come with the data (organisations, rule titles) have entries
+``"org:<id>"`` and ``"rule:<rule set>/<rule id>"`` (see :meth:`Translator.data`).
+``{name}`` placeholders are filled
+with :meth:`str.format`.
 
 The language comes from ``?lang=``, then the ``lang`` cookie, then the browser's
 ``Accept-Language``, then English.
@@ -47,6 +50,13 @@ class Translator:
         self.lang = lang if lang in LANGS else DEFAULT
         self._msgs = catalogue(self.lang)
         self._en = catalogue(DEFAULT)
+
+    def data(self, kind: str, key: str, default: str | None = None) -> str:
+        """A name from the data in the visitor's language: ``kind:key`` in the catalogue
+        (``org:TEPCO``, ``rule:jp-mhlw/general-foods/Cs/limit``), else ``default``, else
+        the key itself (a code is better than nothing)."""
+        k = f"{kind}:{key}"
+        return self._msgs.get(k) or self._en.get(k) or default or key
 
     def __call__(self, key: str, **kw: Any) -> str:
         text = self._msgs.get(key) or self._en.get(key) or key

@@ -8,6 +8,7 @@ the whole table, so they stay fast on the full data set.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
@@ -20,9 +21,11 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from seawitness.analysis.limits import list_rule_sets
-from seawitness.charts import coast, svg
+from seawitness.charts import coast, datamap, svg
 from seawitness.model.columns import MEASUREMENT_FIELDS
-from seawitness.model.zones import OUTLET, ZONE_OFFSHORE, ZONE_OUTLET, ZONE_SQUARE
+from seawitness.model.harmonized import DEPTH_CLASSES
+from seawitness.model.times import now_utc
+from seawitness.model.zones import OUTLET
 from seawitness.service import (
     DISCHARGE_START,
     SEA_RULES,
@@ -31,8 +34,12 @@ from seawitness.service import (
     Service,
     iso,
     make_query,
+    views,
 )
+from seawitness.service.logview import record_summary
+from seawitness.service.readmodel import form_of
 from seawitness.store.store import Query
+from seawitness.web import station_names
 from seawitness.web.i18n import LANGS, Translator, negotiate
 
 HERE = Path(__file__).parent
@@ -79,12 +86,48 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         langs=switch,
         path=request.url.path,
         station_href=station_href,
+        org_name=lambda org: t.data("org", org),
+        ja_name=station_names.japanese_name,
+        rule_title=lambda rule_id, title: t.data("rule", rule_id, title),
+        nav=NAV,
     )
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)
     chosen = request.query_params.get("lang")
     if chosen in LANGS:
         resp.set_cookie("lang", chosen, max_age=365 * 86400, samesite="lax")
     return resp
+
+
+#: The pages of the main navigation: (path, message key).
+NAV = (
+    ("/", "nav_overview"),
+    ("/food", "nav_food"),
+    ("/labs", "nav_labs"),
+    ("/log", "nav_log"),
+    ("/data", "nav_data"),
+    ("/about", "nav_about"),
+)
+#: Rule set the map colours by unless the visitor picks another.
+MAP_RULES = "jp-tepco-sea"
+#: Food rule set drawn on biota charts unless the visitor picks another.
+FOOD_RULES = "jp-mhlw"
+FOOD_RULE_SETS = ("jp-mhlw", "cn-gb14882", "kr-mfds", "codex", "eu-2016-52")
+
+
+def choice(request: Request, name: str, allowed: tuple[str, ...] | list[str], default: str) -> str:
+    """A query parameter that must be one of ``allowed``; absent or empty: ``default``."""
+    v = request.query_params.get(name, "").strip() or default
+    if v not in allowed:
+        raise BadParameter(name, f"{v!r} is not one of {', '.join(allowed)}")
+    return v
+
+
+def map_labels(t: Translator) -> dict[str, str]:
+    out = _map_labels(t)
+    out.update(scale=t("map_scale"), approximate=t("approximate"), orgs=t("col_org"))
+    for c in datamap.STATUS_COLOURS:
+        out["status_" + c] = t("status_" + c)
+    return out
 
 
 def error_page(request: Request, status: int, detail: str) -> Response:
@@ -127,19 +170,22 @@ def _region_bbox(stations: list[dict[str, Any]]) -> tuple[float, float, float, f
 def overview(request: Request) -> Response:
     svc = _service(request)
     t = Translator(_lang(request))
+    rules = choice(request, "rules", list_rule_sets(), MAP_RULES)
     stations = svc.stations()
-    labels = _map_labels(t)
-    region = svg.station_map(
-        stations,
+    status = views.station_status(svc, rules)
+    labels = map_labels(t)
+    region = datamap.status_map(
+        status["places"],
         bbox=_region_bbox(stations),
         width=640,
         height=520,
         title=t("map_region_title"),
         labels=labels,
         href=station_href,
+        map_id="map-region",
     )
-    near = svg.station_map(
-        stations,
+    near = datamap.status_map(
+        status["places"],
         bbox=NEAR_BBOX,
         width=640,
         height=520,
@@ -147,12 +193,9 @@ def overview(request: Request) -> Response:
         labels=labels,
         href=station_href,
         detail=True,
+        map_id="map-near",
     )
     unknown = [s for s in stations if not s["coords_known"]]
-    zone_counts = {
-        z: sum(1 for s in stations if s["zone"] == z and s["coords_known"])
-        for z in (ZONE_OUTLET, ZONE_SQUARE, ZONE_OFFSHORE)
-    }
     return render(
         request,
         "overview.html",
@@ -163,7 +206,11 @@ def overview(request: Request) -> Response:
         coastline=coast.available(),
         coast_source=coast.SOURCE,
         unknown=unknown,
-        zone_counts=zone_counts,
+        map_status=status,
+        map_low=svc.rule_set(rules).low_confidence_numbers(),
+        rules=rules,
+        rule_sets=list_rule_sets(),
+        status_colours=datamap.STATUS_COLOURS,
         latest=svc.latest_near_outlet(),
         limits=svc.limits_if_ready(SEA_RULES),
         outlet=OUTLET,
@@ -175,29 +222,56 @@ def station_page(request: Request, org: str, code: str) -> Response:
     svc = _service(request)
     t = Translator(_lang(request))
     st = svc.station(org, code)
+    window = choice(request, "window", views.WINDOWS, "all")
+    depth = choice(request, "depth", ("", *DEPTH_CLASSES), "") or None
+    food = choice(request, "food", FOOD_RULE_SETS, FOOD_RULES)
     rows = svc.station_results(org, code)
+    since = views.window_start(window, now_utc())
     groups: dict[tuple[str, str], int] = {}
     for r in rows:
-        groups[(r["nuclide"], r["medium"])] = groups.get((r["nuclide"], r["medium"]), 0) + 1
+        if depth and r.get("depth_class") != depth:
+            continue
+        key = (form_of(r), r["medium"])
+        groups[key] = groups.get(key, 0) + 1
     ordered = sorted(groups.items(), key=lambda kv: (kv[0][0] != "H-3", -kv[1]))
+    labels = {**_chart_labels(t), "band": t("band_label"), "level_limit": t("level_limit")}
     charts = []
     for (nuclide, medium), n in ordered[:MAX_CHARTS]:
-        s = svc.series(org, code, nuclide, medium)
+        s = svc.series(org, code, nuclide, medium, depth=depth)
+        biota = medium in views.BIOTA
+        levels = (
+            views.food_levels(svc, food, nuclide, medium, s["unit"], s["basis"])
+            if biota
+            else s["levels"]
+        )
+        ba = views.before_after(svc, org, code, nuclide, s["medium"], s["unit"])
+        shown = [p for p in s["points"] if since is None or p["sampled_at"] >= iso(since)]
         charts.append(
             {
                 "nuclide": nuclide,
                 "medium": medium,
                 "n": n,
+                "n_shown": len(shown),
                 "unit": s["unit"],
-                "levels": s["levels"],
-                "n_detected": sum(1 for p in s["points"] if p["value"] is not None),
+                "units_as_written": s["units_as_written"],
+                "levels": levels,
+                "biota": biota,
+                "before_after": ba,
+                "n_detected": sum(1 for p in shown if p["value"] is not None),
+                "n_over": sum(
+                    1
+                    for p in shown
+                    if levels and p["value"] is not None and p["value"] > levels[0]["limit"]
+                ),
                 "svg": svg.series_chart(
                     s["points"],
-                    s["levels"],
+                    levels,
                     nuclide=nuclide,
                     unit=s["unit"],
-                    labels=_chart_labels(t),
+                    labels=labels,
                     discharge_start=DISCHARGE_START,
+                    band=ba["band"] if ba else None,
+                    since=since,
                 ),
                 "other_units": s["other_units"],
                 "api": f"/api/v1/stations/{quote(org, safe='')}/{quote(code, safe='')}/series?"
@@ -205,6 +279,7 @@ def station_page(request: Request, org: str, code: str) -> Response:
             }
         )
     latest = list(reversed(rows[-TABLE_ROWS:]))  # cached dicts: copied below, not changed
+    here = {"window": window, "depth": depth or "", "food": food}
     return render(
         request,
         "station.html",
@@ -213,6 +288,22 @@ def station_page(request: Request, org: str, code: str) -> Response:
         more_charts=max(0, len(ordered) - MAX_CHARTS),
         latest=[{**r, "sampled_at": iso(r["sampled_at"])} for r in latest],
         n_rows=len(rows),
+        window=window,
+        windows=views.WINDOWS,
+        depth=depth or "",
+        depths=DEPTH_CLASSES,
+        food=food,
+        food_rule_sets=FOOD_RULE_SETS,
+        here=here,
+        has_biota=any(m in views.BIOTA for _, m in groups),
+        has_sea=any(m not in views.BIOTA for _, m in groups),
+        colocated=[
+            x
+            for pl in views.places(svc.stations())
+            if any((y["org"], y["code"]) == (org, code) for y in pl)
+            for x in pl
+            if (x["org"], x["code"]) != (org, code)
+        ],
         csv_url="/api/v1/measurements?" + urlencode({"org": org, "station": code, "format": "csv"}),
     )
 
@@ -225,7 +316,7 @@ def newest_results(svc: Service, q: Query) -> tuple[int, list[dict[str, Any]]]:
 
 
 def _filters(request: Request) -> dict[str, str]:
-    keys = ("station", "org", "nuclide", "medium", "since", "until", "bbox")
+    keys = ("station", "org", "nuclide", "medium", "since", "until", "bbox", "depth")
     return {k: v for k in keys if (v := request.query_params.get(k, "").strip())}
 
 
@@ -259,6 +350,7 @@ def data_page(request: Request) -> Response:
             "datapackage": "/api/v1/datapackage.json",
         },
         fields=MEASUREMENT_FIELDS,
+        depths=DEPTH_CLASSES,
         rule_sets=list_rule_sets(),
         rule_set=rule_set,
         limits=limits,
@@ -277,11 +369,31 @@ def record_page(request: Request, leaf_index: int) -> Response:
         proof: dict[str, Any] | None = svc.proof(leaf_index)
     except NotFound:
         proof = None
+    t = Translator(_lang(request))
+    data = svc.store.entry(leaf_index)
     return render(
         request,
         "record.html",
         leaf_index=leaf_index,
         entry=entry,
+        summary=record_summary(svc, leaf_index),
+        leaf_b64=base64.b64encode(bytes(data["data"])).decode() if data else "",
+        check_labels={
+            k: t("check_" + k)
+            for k in (
+                "leaf_hash",
+                "root_ok",
+                "root_bad",
+                "pass",
+                "pass_unsigned",
+                "fail",
+                "sig_ok",
+                "sig_bad",
+                "sig_missing",
+                "sig_nokey",
+                "sig_unsupported",
+            )
+        },  # fmt: skip
         versions=versions,
         proof=proof,
         log=svc.log_info(),
