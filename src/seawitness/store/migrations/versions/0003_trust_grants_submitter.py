@@ -40,7 +40,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("measurements") as batch:
-        batch.drop_column("submitter")
+    # In place (SQLite >= 3.35): a rebuilt table would break the keys that point at it.
+    op.drop_column("measurements", "submitter")
     op.drop_index("ix_grants_stakeholder", "grants")
     op.drop_table("grants")
