@@ -32,7 +32,7 @@ from seawitness.ingest.submit import SubmissionError
 from seawitness.instance import Instance
 from seawitness.model.entry import EntryError
 from seawitness.service import SEA_RULES, Service, make_query
-from seawitness.web import pages
+from seawitness.web import pages, reports
 from seawitness.web import views as web_views
 
 __all__ = ["create_app"]
@@ -131,6 +131,7 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     app.state.limits = writes.WriteLimits()
     app.include_router(pages.router)
     app.include_router(web_views.router)
+    app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)
     http.install(app, app.state.service.tree_size)

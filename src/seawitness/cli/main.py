@@ -14,7 +14,20 @@ from pathlib import Path
 import click
 
 from seawitness import __version__
-from seawitness.cli import admin, alerts, baseline, data, dose, limits, serve, splits, stats, trust
+from seawitness.cli import (
+    admin,
+    alerting,
+    alerts,
+    baseline,
+    data,
+    dose,
+    limits,
+    report,
+    serve,
+    splits,
+    stats,
+    trust,
+)
 from seawitness.cli.common import CONTEXT_SETTINGS, SeawitnessGroup
 
 __all__ = ["cli", "main"]
@@ -67,6 +80,10 @@ stats.stats.add_command(splits.splits_command)
 stats.stats.add_command(baseline.baseline_command)
 stats.stats.add_command(alerts.alerts_command)
 cli.add_command(stats.stats)
+
+# Evidence reports and alerts.
+cli.add_command(report.report)
+cli.add_command(alerting.alerts)
 
 # Keys, stakeholders, signed submissions and witnessing.
 cli.add_command(admin.keygen)

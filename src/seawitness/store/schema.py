@@ -247,3 +247,61 @@ imports = Table(
     Column("n_rejected", Integer, nullable=False),
 )
 Index("ix_imports_sha", imports.c.sha256)
+
+# -- alert delivery (derived, not part of the log): alerts found, who wants them, and the
+# outbox of webhook deliveries with every attempt, so nothing is lost across a restart.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),  # SHA-256 of kind, rule and leaf: found once
+    Column("kind", String(16), nullable=False),
+    Column("leaf_index", BigInteger, nullable=False),
+    Column("rule_id", String(128)),
+    Column("station", String(128), nullable=False),
+    Column("nuclide", String(64), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("level", Float, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("sampled_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("tree_size", BigInteger, nullable=False),  # the log's size when it was found
+    Column("payload", Text, nullable=False),  # the JSON body every subscriber receives
+)
+Index("ix_alerts_key", alerts.c.key, unique=True)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # HMAC-SHA256 key shared with this subscriber
+    Column("name", Text),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+)
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
+Index("ix_deliveries_pair", deliveries.c.alert_id, deliveries.c.subscriber_id, unique=True)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), primary_key=True),
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+)
