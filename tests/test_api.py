@@ -233,6 +233,9 @@ def test_history_record_and_proof(client: TestClient, instance: Any) -> None:
     rec = client.get(f"/api/v1/records/{leaf}").json()
     assert rec["kind"] == "measurement"
     assert rec["record"]["schema"] == "seawitness/measurement/v1"
+    # Bundled public results are signed by the instance's demo keys, and say so.
+    assert rec["key_demo"] is True and "DEMO key" in rec["key_note"]
+    assert client.get("/api/v1/records/0").json()["key_demo"] is False  # the administrator
     leaf_hash = hashlib.sha256(b"\x00" + rec["entry"].encode()).hexdigest()
     assert leaf_hash == rec["leaf_hash"]
     proof = client.get(f"/api/v1/records/{leaf}/proof").json()

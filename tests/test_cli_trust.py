@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +19,7 @@ def app():  # type: ignore[no-untyped-def]
 
 
 def test_commands_are_named() -> None:
-    assert {"publish", "audit", "prove", "verify-proof"} <= set(cli.commands)
+    assert {"publish", "audit", "check", "prove", "verify-proof"} <= set(cli.commands)
 
 
 def test_publish_audit_prove_verify(app, instance, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -52,6 +53,8 @@ def test_publish_audit_prove_verify(app, instance, tmp_path: Path) -> None:  # t
     result = runner.invoke(app, [*nowhere, "verify-proof", str(proof), *pinned])
     assert result.exit_code == 0, result.output
     assert "PROOF VALID" in result.output and "FAIL" not in result.output
+    # The bundled public results are signed by demo keys the instance holds: it says so.
+    assert "WARN  demo key" in result.output and "not by" in result.output
 
     bundle = json.loads(proof.read_text())
     bundle["inclusion_proof"][0] = "11" * 32
@@ -84,3 +87,77 @@ def test_prove_unknown_record_is_a_clean_error(app, instance) -> None:  # type: 
     result = CliRunner().invoke(app, [*base, "prove", "f" * 64])
     assert result.exit_code == 1
     assert "no record with id" in result.output
+
+
+def test_check_passes_then_names_a_damaged_tile(app, instance) -> None:  # type: ignore[no-untyped-def]
+    """``seawitness check`` runs the store's integrity check: exit 0 on a whole store, exit 1
+    naming the tile after one stored hash is changed."""
+    from sqlalchemy import update
+
+    from seawitness.store import schema as s
+
+    runner = CliRunner()
+    base = ["--instance", str(instance.root), "--db", instance.db_url]
+    ok = runner.invoke(app, [*base, "check"])
+    assert ok.exit_code == 0, ok.output
+    assert f"STORE OK {instance.store.tree_size():,} leaves" in ok.output
+    with instance.store.transaction() as conn:
+        data = (
+            conn.execute(s.tiles.select().where(s.tiles.c.level == 0, s.tiles.c.idx == 0))
+            .one()
+            .data
+        )
+        damaged = bytes(data[:32]) + bytes(32) + bytes(data[64:])
+        conn.execute(
+            update(s.tiles).where(s.tiles.c.level == 0, s.tiles.c.idx == 0).values(data=damaged)
+        )
+    bad = runner.invoke(app, [*base, "check", "--json"])
+    assert bad.exit_code == 1
+    got = json.loads(bad.stdout)
+    assert got["ok"] is False
+    assert got["problems"] == [
+        "tile tile/0/000 does not match the entries: hash 1 differs from the one "
+        "recomputed from the stored leaves"
+    ]
+
+
+def test_the_example_mapping_is_signed_by_its_own_lab_not_another(
+    app, instance, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The shipped example file names ``EXAMPLE-LAB``: a KINS key may not sign it (the
+    submission changes nothing), the lab's own key may, and so may KINS once an
+    administrator has logged a ``publish-for`` grant."""
+    examples = Path(__file__).parent.parent / "examples"
+    runner = CliRunner()
+    base = ["--instance", str(instance.root), "--db", instance.db_url]
+    for sid in ("KINS", "EXAMPLE-LAB"):
+        made = runner.invoke(app, ["keygen", sid, "--out", str(tmp_path)])
+        assert made.exit_code == 0, made.output
+        vkey = (tmp_path / f"{sid}.pub").read_text().strip()
+        added = runner.invoke(
+            app, [*base, "stakeholder", "add", sid, "--name", sid, "--kind", "lab", "--vkey", vkey]
+        )
+        assert added.exit_code == 0, added.output
+    csv = str(examples / "lab_export.csv")
+    mapping = ["--format", "csv", "--mapping", str(examples / "lab_export.toml")]
+
+    def submit(sid: str) -> Any:
+        return runner.invoke(
+            app, [*base, "submit", csv, *mapping, "--key", str(tmp_path / f"{sid}.key")]
+        )
+
+    size = instance.store.tree_size()
+    refused = submit("KINS")
+    assert refused.exit_code == 1
+    assert "'KINS' may not publish results for organisation 'EXAMPLE-LAB'" in refused.output
+    assert instance.store.tree_size() == size
+    accepted = submit("EXAMPLE-LAB")
+    assert accepted.exit_code == 0, accepted.output
+    assert "Accepted" in accepted.output
+    granted = runner.invoke(
+        app, [*base, "stakeholder", "grant", "KINS", "publish-for", "EXAMPLE-LAB"]
+    )
+    assert granted.exit_code == 0, granted.output
+    again = submit("KINS")  # the same results again: refused now as duplicates, not as foreign
+    assert again.exit_code == 1
+    assert "may not publish" not in again.output and "already logged as leaf" in again.output

@@ -206,3 +206,31 @@ def test_record_page_shows_history_and_proof(server: str, browser: Any) -> None:
     browser.find_element(By.CSS_SELECTOR, 'a[href^="/records/"]').click()
     assert browser.find_element(By.CSS_SELECTOR, "#history tbody tr")
     assert browser.find_elements(By.CSS_SELECTOR, "ol.proof li")
+
+
+def test_the_about_pages_verify_command_works_as_written(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command a visitor copies from the About page, run as written against the
+    server that showed it: the audit passes, and says that it trusted the server's keys."""
+    import html
+    import re
+    import shlex
+
+    import httpx
+    from click.testing import CliRunner
+
+    from seawitness.cli.main import cli
+
+    page = httpx.get(f"{server}/about", timeout=30).text
+    block = re.search(r'<pre class="cmd"[^>]*><code>(.*?)</code></pre>', page, re.S)
+    assert block, "the About page shows no command"
+    lines = [html.unescape(line).strip() for line in block.group(1).splitlines() if line]
+    assert lines and all(line.startswith("seawitness ") for line in lines), lines
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    for line in lines:
+        res = CliRunner().invoke(cli, shlex.split(line)[1:], env={"COLUMNS": "80"})
+        assert res.exit_code == 0, res.output
+        assert "AUDIT PASSED" in res.output
+        assert "trusting the mirror's own log.vkey" in res.output
+    assert "trust on first use" in page

@@ -247,6 +247,11 @@ class EntryOut(BaseModel):
     kind: str
     submitter: str
     key_id: str
+    key_demo: bool | None = Field(
+        description="True: the key is a labelled demo key held by this instance, not by the "
+        "organisation; None: the key is not registered (the administrator anchor)"
+    )
+    key_note: str | None = Field(description="What a demo key's signature does not show")
     record_id: str | None
     leaf_hash: str = Field(description="SHA-256(0x00 || entry), hex")
     entry: str = Field(description="The logged entry bytes (signed JSON envelope)")

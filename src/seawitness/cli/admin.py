@@ -226,6 +226,44 @@ def stakeholder_revoke(ctx: click.Context, key_id: str, reason: str) -> None:
     console.print(f"[green]Revoked[/] {key_id}")
 
 
+@stakeholder.command("grant", short_help="Let a stakeholder publish for another, or more.")
+@click.argument("sid")
+@click.argument(
+    "grant", metavar="GRANT", type=click.Choice(["publish-for", "publish-ruleset", "raise-alerts"])
+)
+@click.argument("target", required=False)
+@click.pass_context
+def stakeholder_grant(ctx: click.Context, sid: str, grant: str, target: str | None) -> None:
+    """Log a grant, signed by the administrator: what SID may sign beyond its own results.
+
+    \b
+    publish-for ORG     results whose organisation (or lab) is ORG: how an
+                        importer of public files publishes for their makers
+    publish-ruleset ID  the rule set ID (limits of a jurisdiction)
+    raise-alerts        alert entries
+
+    A grant is a log entry like any other: an auditor sees who was allowed what, and
+    since when. Without one, results whose organisation is not the signer are refused.
+
+    \b
+    Examples:
+      seawitness stakeholder grant IMPORTER publish-for TEPCO
+      seawitness stakeholder grant MFDS publish-ruleset kr-mfds
+    """
+    if grant != "raise-alerts" and not target:
+        raise click.UsageError(f"{grant} needs a TARGET (an organisation or a rule set id)")
+    if grant == "raise-alerts" and target:
+        raise click.UsageError("raise-alerts takes no TARGET")
+    rec: dict[str, object] = {"stakeholder": sid, "grant": grant}
+    if target:
+        rec["org" if grant == "publish-for" else "ruleset"] = target
+    inst = open_instance(ctx)
+    with inst.store.transaction() as conn:
+        inst.submit_records(conn, inst.admin_key(), "admin", [("grant", rec)])
+        inst.checkpoint(conn)
+    console.print(f"[green]Granted[/] {sid} {grant}{' ' + target if target else ''}")
+
+
 @stakeholder.command("list")
 @click.pass_context
 def stakeholder_list(ctx: click.Context) -> None:

@@ -95,6 +95,7 @@ cli.add_command(admin.witness)
 # Trusting nothing: static mirrors, offline audit, record proofs.
 cli.add_command(trust.publish_command)
 cli.add_command(trust.audit_command)
+cli.add_command(trust.check_command)
 cli.add_command(trust.prove)
 cli.add_command(trust.verify_proof_command)
 

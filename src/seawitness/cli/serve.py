@@ -8,6 +8,7 @@ one error line and exit status 1, never a dashboard URL followed by uvicorn's
 from __future__ import annotations
 
 import contextlib
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,9 +117,10 @@ def demo(ctx: click.Context, directory: Path, no_serve: bool, port: int, host: s
             inst = Instance.open(directory, db_url=ctx.obj.get("db"))
             console.print(f"Using existing instance {inst.root}")
         else:
-            inst = Instance.create(
-                directory, db_url=ctx.obj.get("db"), origin="seawitness.local/demo"
-            )
+            # Each demo its own origin: two demos' logs are different logs, and a witness
+            # or auditor that saw one must not report the other as a fork of it.
+            origin = f"seawitness.local/demo-{secrets.token_hex(4)}"
+            inst = Instance.create(directory, db_url=ctx.obj.get("db"), origin=origin)
             console.print(f"[green]Created[/] instance {inst.root}")
         run_import(inst, bundled_path("orbs"), "orbs", None, False, None)
         run_import(inst, bundled_path("nra", "close1F_water.xlsx"), "nra", None, False, None)

@@ -1,4 +1,5 @@
-"""CLI commands for trusting nothing: ``publish``, ``audit``, ``prove``, ``verify-proof``.
+"""CLI commands for trusting nothing: ``publish``, ``audit``, ``check``, ``prove``,
+``verify-proof``.
 
 Thin wrappers over :mod:`seawitness.mirror`. ``audit`` and ``verify-proof`` need no
 instance and no database: they work from a mirror or a proof file alone.
@@ -14,7 +15,7 @@ import click
 
 from seawitness.cli.common import console, json_text, open_instance, out, print_json, progress
 
-__all__ = ["audit_command", "prove", "publish_command", "verify_proof_command"]
+__all__ = ["audit_command", "check_command", "prove", "publish_command", "verify_proof_command"]
 
 
 def _key_text(value: str | None) -> str | None:
@@ -115,6 +116,45 @@ def publish_command(
         f"{report.tiles_written} tiles and {report.bundles_written} entry bundles written, "
         f"{report.skipped} already there; updated: {', '.join(report.files_written) or 'none'}"
     )
+
+
+@click.command("check", short_help="Check the instance's own store: entries, tiles, indexes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def check_command(ctx: click.Context, as_json: bool) -> None:
+    """Recompute the log from the stored entries and compare it with the store.
+
+    Leaf hashes, every hash tile, the latest checkpoint's root and the index tables
+    (entries, measurements, series heads) are recomputed from the entry bundles and
+    compared with what is stored: after a crash, a restore or a manual repair, this
+    says whether the database still holds the log it signed. Exits 1 on any problem.
+    (`seawitness audit` does the same for a published mirror, without a database.)
+
+    \b
+    Examples:
+      seawitness check
+      seawitness --instance mylog check --json
+    """
+    from seawitness.store.integrity import check
+
+    inst = open_instance(ctx)
+    console.print(f"Recomputing the log of {inst.root} from its entries...")
+    problems = check(inst.store)
+    size = inst.store.tree_size()
+    if as_json:
+        print_json({"ok": not problems, "tree_size": size, "problems": problems})
+    elif problems:
+        out.print(f"[bold red]STORE DAMAGED[/] {len(problems)} problem(s):", highlight=False)
+        for p in problems:
+            out.print(f"  - {p}", highlight=False, markup=False)
+    else:
+        out.print(
+            f"[bold green]STORE OK[/] {size:,} leaves: entries, tiles, checkpoint and "
+            "indexes agree",
+            highlight=False,
+        )
+    if problems:
+        sys.exit(1)
 
 
 @click.command("audit", short_help="Re-verify a published log, offline, from a mirror.")

@@ -64,9 +64,9 @@ class SubmissionError(InputError):
     def __init__(self, index: int, reason: str, record_hint: str = "") -> None:
         self.index = index
         self.reason = reason
-        hint = f" ({record_hint})" if record_hint else ""
+        hint = f"{record_hint}: " if record_hint else ""
         super().__init__(
-            f"entry {index}{hint} rejected: {reason}",
+            f"{hint}{reason}",  # shown as "entry 3: <record>: <reason>"
             where=f"entry {index}",
             context={"index": index},
         )

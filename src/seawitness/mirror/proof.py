@@ -489,7 +489,8 @@ def _check_registration(
             problems.append(f"the key belongs to {record.get('stakeholder')!r}")
         if not (isinstance(reg_index, int) and reg_index < leaf_index):
             problems.append(f"registration leaf {reg_index} is not before leaf {leaf_index}")
-        when = entry.submitted_at.astimezone(UTC)
+        # Judged when the log received the entry (a signer's own clock can be backdated).
+        when = (entry.logged_at or entry.submitted_at).astimezone(UTC)
         if when < _parse_time(record.get("valid_from")):
             problems.append("the entry predates the key's valid_from")
         until = record.get("valid_until")
@@ -502,6 +503,13 @@ def _check_registration(
         report.add(name, FAIL, "; ".join(problems))
         raise _Fail
     report.add(name, PASS, f"leaf {reg_index} registers {entry.key_id} for {entry.submitter}")
+    if record.get("demo") is True:
+        report.add(
+            "demo key",
+            WARN,
+            f"{entry.key_id} is a DEMO key held by the instance, not by {entry.submitter}: "
+            "it shows what the instance logged, not that the organisation signed it",
+        )
     reg_root = _check_inclusion(
         "registration inclusion", reg_data, reg_index, tree_size, reg_path, report
     )

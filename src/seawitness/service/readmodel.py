@@ -41,6 +41,12 @@ from seawitness.store.records import current_measurements, measurement_from_inde
 from seawitness.store.store import Query, Store
 from seawitness.tlog.tiles import TileHashReader
 
+#: What a record signed by a demo key says, wherever it is shown.
+DEMO_KEY_NOTE = (
+    "signed by a DEMO key held by this seawitness instance, not by the organisation: "
+    "it shows what the instance logged, not that the organisation signed it"
+)
+
 __all__ = [
     "DISCHARGE_START",
     "SEA_RULES",
@@ -209,11 +215,14 @@ class Service:
         if e is None:
             raise NotFound(f"leaf {leaf_index} is not in this log")
         data = bytes(e["data"])
+        demo = self.store.key_is_demo(str(e["key_id"]))
         return {
             "leaf_index": leaf_index,
             "kind": e["kind"],
             "submitter": e["submitter"],
             "key_id": e["key_id"],
+            "key_demo": demo,
+            "key_note": DEMO_KEY_NOTE if demo else None,
             "record_id": e["record_id"],
             "leaf_hash": bytes(e["leaf_hash"]).hex(),
             "entry": data.decode("utf-8"),

@@ -76,11 +76,17 @@ def check(store: Store) -> list[str]:
             got = stored.get((coord.level, coord.index))
             if got is None:
                 problems.append(f"tile {coord.path} is missing")
-            elif got != want:
+            elif len(got) != len(want):
                 problems.append(
                     f"tile {coord.path} does not match the entries "
                     f"(stored width {len(got) // 32}, "
                     f"expected {tile_width(coord.level, coord.index, size)})"
+                )
+            elif got != want:
+                bad = next(i for i in range(0, len(got), 32) if got[i : i + 32] != want[i : i + 32])
+                problems.append(
+                    f"tile {coord.path} does not match the entries: hash {bad // 32} differs "
+                    "from the one recomputed from the stored leaves"
                 )
         for extra in sorted(set(stored) - expected):
             problems.append(f"tile {extra} is stored but not part of a tree of size {size}")

@@ -289,6 +289,13 @@ class Store:
             data = leaves_at(c, [leaf_index])[leaf_index]
         return {**r, "data": data, "leaf_hash": hashlib.sha256(b"\x00" + data).digest()}
 
+    def key_is_demo(self, key_id: str) -> bool | None:
+        """Whether a registered key is a labelled demo key (None: not registered, e.g.
+        the administrator anchor before its own registration)."""
+        with self.engine.connect() as c:
+            demo = c.execute(select(s.keys.c.demo).where(s.keys.c.key_id == key_id)).first()
+        return None if demo is None else bool(demo[0])
+
     def entries_range(self, start: int, end: int) -> list[bytes]:
         """Leaf data for indexes [start, end)."""
         with self.engine.connect() as c:
