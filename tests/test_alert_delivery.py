@@ -90,6 +90,7 @@ def _deliver(root: Path) -> str:
     return out.stderr + out.stdout
 
 
+@pytest.mark.slow
 def test_delivery_survives_a_receiver_that_is_down_and_a_restart(
     instance: Any, tmp_path: Path
 ) -> None:

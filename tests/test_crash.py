@@ -60,6 +60,7 @@ def _run(root: Path, data: Path, kill_after: float | None) -> list[str]:
     return out.split("\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_sigkill_during_import_loses_nothing_acknowledged(tmp_path: Path, backend: str) -> None:
     root = tmp_path / "inst"

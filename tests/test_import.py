@@ -201,6 +201,7 @@ def _as_counter(rows: list[dict], *cols: str) -> Counter:
     return Counter({tuple(r[c] for c in cols): r["n"] for r in rows})
 
 
+@pytest.mark.slow
 def test_counts_by_org_nuclide_detection_match_the_source_cells(full, expected):
     inst, orbs, nra = full
     got = _as_counter(

@@ -198,6 +198,7 @@ def _resign(mirror: Path, signer: Ed25519Signer) -> None:
     (mirror / "checkpoint").write_text(sign_checkpoint(checkpoint, signer))
 
 
+@pytest.mark.slow
 def test_growing_log_passes_then_fork_and_shrink_are_refused(tmp_path: Path) -> None:
     paths = small_orbs_paths()
     a = Instance.create(tmp_path / "a", db_url=str(tmp_path / "a.db"), origin=ORIGIN)

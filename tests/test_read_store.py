@@ -93,6 +93,7 @@ def _record_cells(inst: Any, history: bool) -> list[list[str]]:
         rec = record_of(datas[r["leaf_index"]]) or {}
         full = {**rec, **{k: r[k] for k in ("leaf_index", "record_id", "version")}}
         full.update(supersedes=r["supersedes"], reason=r["reason"], retracted=r["retracted"])
+        full["submitter"] = json.loads(datas[r["leaf_index"]])["submitter"]  # who signed it
         if r["retracted"]:  # a retraction keeps the fields of the version it retracts
             full.update({k: v for k, v in r.items() if k not in full})
             full["extra"] = json.loads(r["extra"]) if r["extra"] else None

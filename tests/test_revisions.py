@@ -154,6 +154,7 @@ def _current_values(inst: Instance) -> dict[str, tuple]:
     }
 
 
+@pytest.mark.slow
 def test_replay_ends_where_the_newest_download_alone_does(study):
     inst, steps, alone = study
     replayed = _current_values(inst)
