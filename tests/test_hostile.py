@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from seawitness.app import create_app
@@ -766,3 +770,125 @@ def test_accepted_data_audits_through_the_cli(log: Log) -> None:
     )
     r = cli_audit(log)
     assert r.exit_code == 0 and "AUDIT PASSED" in r.output, r.output
+
+
+# -- a property: whatever a hostile lab posts, the log stays canonical and auditable -----
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FIELDS = ("key_id", "kind", "record", "schema", "seq", "signature", "submitted_at", "submitter")
+
+
+def _hostile_value(data: st.DataObject, name: str, key: keyring.KeyPair) -> Any:
+    """A wrong value for envelope member ``name``: another JSON type, an edge, garbage."""
+    special: dict[str, list[Any]] = {
+        "seq": [False, True, 0.5, -1, 2**53, 2**63, "0", [0]],
+        "signature": ["not base64!", base64.b64encode(b"\0" * 64).decode(), "", 64],
+        "submitted_at": ["2021-01-01T00:00:00Z", "9000-01-01T00:00:00Z", "yesterday", 0],
+        "kind": ["ruleset", "alert", "key", "grant", "sermon", ["measurement"]],
+        "key_id": [key.key_id + "x", "admin+00000000", 5],
+        "submitter": ["TEPCO", "admin", "", False],
+        "schema": ["seawitness/entry/v2", None],
+    }
+    return data.draw(st.sampled_from(special.get(name, [None])) | _json, label=name)
+
+
+def _hostile_record(data: st.DataObject, station: str) -> Any:
+    rec = measurement(station=station, value=data.draw(st.floats(0, 1e6), label="value"))
+    how = data.draw(st.sampled_from(["valid", "field", "drop", "junk", "deep"]), label="record")
+    if how == "field":
+        field = data.draw(st.sampled_from(sorted(rec) + ["org", "lab", "extra"]), label="field")
+        rec[field] = data.draw(
+            st.sampled_from(["1.5", True, "furlongs", "Bq/kg-fresh", "TEPCO", 2**60]) | _json,
+            label="field value",
+        )
+    elif how == "drop":
+        rec.pop(data.draw(st.sampled_from(sorted(rec)), label="dropped"))
+    elif how == "junk":
+        return data.draw(_json, label="junk record")
+    elif how == "deep":
+        depth = data.draw(st.integers(10, 40), label="depth")
+        nested: Any = 1
+        for _ in range(depth):
+            nested = [nested]
+        rec["extra"] = {"x": nested}
+    return rec
+
+
+def test_property_hostile_entries_leave_a_canonical_auditable_log(log: Log) -> None:
+    from seawitness.api.limits import RateLimiter
+
+    # Spend no example on the request budget (its 429 is tested above).
+    log.client.app.state.limits.requests = RateLimiter(10**9, 10**9)  # type: ignore[attr-defined]
+    counts: Counter[str] = Counter()
+    stations = iter(range(10**6))
+
+    @settings(
+        max_examples=300,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def attack(data: st.DataObject) -> None:
+        key = data.draw(st.sampled_from([log.kins, log.tepco]), label="key")
+        who = "KINS" if key is log.kins else "TEPCO"
+        record = _hostile_record(data, f"ST-{next(stations)}")
+        if who == "TEPCO" and isinstance(record, dict) and record.get("org") == "KINS":
+            record["org"] = "TEPCO"
+        bad = data.draw(st.lists(st.sampled_from(_FIELDS), max_size=2, unique=True), label="bad")
+        override = {name: _hostile_value(data, name, key) for name in bad if name != "record"}
+        if "record" in bad:
+            record = _hostile_value(data, "record", key)
+        env = envelope(key, record, **{"seq": log.seq(who), "submitter": who, **override})
+        form = data.draw(
+            st.sampled_from(["canonical"] * 6 + ["pretty", "utf8", "brackets", "bytes"]),
+            label="form",
+        )
+        body = {
+            "canonical": lambda: jcs(env),
+            "pretty": lambda: json.dumps(env, indent=1).encode(),
+            "utf8": lambda: jcs(env).replace(b'"schema"', b'"sch\xffema"'),
+            "brackets": lambda: b"[" * data.draw(st.integers(1, 40_000), label="n"),
+            "bytes": lambda: data.draw(st.binary(max_size=200), label="raw"),
+        }[form]()
+        before = log.state()
+        r = log.client.post("/api/v1/entries", content=body + b"\n")
+        counts["tried"] += 1
+        counts[f"HTTP {r.status_code}"] += 1
+        hypothesis.event(f"status {r.status_code}")
+        if r.status_code == 200:
+            counts["stored"] += 1
+            for leaf in r.json()["leaves"]:
+                got = log.client.get(f"/api/v1/records/{leaf}")
+                assert got.status_code == 200, got.text
+                entry = got.json()["entry"].encode()
+                assert canonical_bytes(json.loads(entry)) == entry
+                assert Entry.from_bytes(entry, leaf=True).to_bytes() == entry
+            return
+        counts["refused"] += 1
+        assert 400 <= r.status_code < 500, (r.status_code, r.text[:300], body[:300])
+        out = r.json()
+        assert set(out) >= {"error", "detail"}, out
+        assert log.state() == before, "a refused submission changed the log"
+
+    attack()
+    print(
+        f"\nhostile inputs ({log.inst.store.engine.dialect.name}): tried {counts['tried']}, "
+        f"refused {counts['refused']}, stored {counts['stored']} "
+        f"({', '.join(f'{k} {n}' for k, n in sorted(counts.items()) if k.startswith('HTTP'))})"
+    )
+    assert counts["stored"] > 0 and counts["refused"] > counts["stored"]
+    assert audit_of(log).tree_size == log.inst.store.tree_size()
