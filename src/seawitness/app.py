@@ -95,7 +95,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         if _wants_html(request):
             return pages.error_page(request, exc.status_code, str(exc.detail))
-        return _error(exc.status_code, code, str(exc.detail))
+        out = _error(exc.status_code, code, str(exc.detail))
+        out.headers.update(exc.headers or {})  # a 405's Allow (RFC 9110 §15.5.6)
+        return out
 
 
 def _warm(svc: Service) -> None:

@@ -33,6 +33,18 @@ from seawitness.tlog.tiles import (
 router = APIRouter()
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Not (yet) in this log", "content": _ERROR},
+}
+_TILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The tile's hashes (32 bytes each) or the bundle's entries",
+        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+    },
+    404: {"description": "A malformed path, or a tile the log does not hold", "content": _ERROR},
+}
 MAX_BODY = 64 * 1024 * 1024
 
 
@@ -69,6 +81,7 @@ def cosigned_checkpoint(inst: Instance, size: int | None = None) -> str | None:
     response_class=PlainTextResponse,
     tags=["log"],
     summary="Latest checkpoint (c2sp.org/tlog-checkpoint) with cosignatures",
+    responses=_NOT_FOUND,
 )
 def get_checkpoint(request: Request) -> Response:
     note = cosigned_checkpoint(_inst(request))
@@ -78,7 +91,11 @@ def get_checkpoint(request: Request) -> Response:
 
 
 @router.get(
-    "/tile/{path:path}", tags=["log"], summary="Hash tile or entry bundle (c2sp.org/tlog-tiles)"
+    "/tile/{path:path}",
+    tags=["log"],
+    summary="Hash tile or entry bundle (c2sp.org/tlog-tiles)",
+    response_class=Response,
+    responses=_TILE,
 )
 def get_tile(path: str, request: Request) -> Response:
     try:
@@ -118,6 +135,7 @@ def _key_file(request: Request, meta: str) -> Response:
     response_class=PlainTextResponse,
     tags=["log"],
     summary="The log's checkpoint verifier key (c2sp.org/signed-note)",
+    responses=_NOT_FOUND,
 )
 def get_log_vkey(request: Request) -> Response:
     return _key_file(request, "log_vkey")
@@ -128,6 +146,7 @@ def get_log_vkey(request: Request) -> Response:
     response_class=PlainTextResponse,
     tags=["log"],
     summary="The administrator's verifier key: the trust anchor of the registry",
+    responses=_NOT_FOUND,
 )
 def get_admin_vkey(request: Request) -> Response:
     return _key_file(request, "admin_vkey")

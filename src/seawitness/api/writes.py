@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, insert, select
 
 from seawitness.api.limits import RateLimiter, Refused, read_body
-from seawitness.ingest.submit import Accepted, submit
+from seawitness.ingest.submit import Accepted, SubmissionError, submit
 from seawitness.instance import Instance
 from seawitness.model.entry import Entry, EntryError
 from seawitness.model.times import now_utc
@@ -118,12 +118,19 @@ def parse_entries(body: bytes) -> list[Entry]:
 
     :raises EntryError: naming the entry's position in the batch and its line.
     """
+    return parse_lines(body)[0]
+
+
+def parse_lines(body: bytes) -> tuple[list[Entry], list[int]]:
+    """The envelopes of a submission body and the line (1-based) each came from."""
     entries: list[Entry] = []
+    lines: list[int] = []
     for n, line in enumerate(body.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
             entries.append(Entry.from_bytes(line, leaf=False))
+            lines.append(n)
         except EntryError as exc:
             i = len(entries)
             raise EntryError(
@@ -133,7 +140,7 @@ def parse_entries(body: bytes) -> list[Entry]:
             ) from None
     if not entries:
         raise Refused(400, "bad_request", "no entries in the request body")
-    return entries
+    return entries, lines
 
 
 def _append(inst: Instance, entries: list[Entry]) -> tuple[Accepted, str]:
@@ -153,10 +160,14 @@ async def post_entries(request: Request) -> dict[str, Any]:
     limits: WriteLimits = request.app.state.limits
     limits.requests.take(_client(request))
     body = await read_body(request, MAX_ENTRIES_BODY)
-    entries = parse_entries(body)
+    entries, lines = parse_lines(body)
     for key_id, n in Counter(e.key_id for e in entries).items():
         limits.entries.take(key_id, n, "entries")
-    acc, note = await run_in_threadpool(_append, request.app.state.instance, entries)
+    try:
+        acc, note = await run_in_threadpool(_append, request.app.state.instance, entries)
+    except SubmissionError as exc:  # the gate names the batch position; add the line
+        exc.context["line"] = lines[exc.index]
+        raise
     return {
         "first_leaf": acc.first_leaf,
         "tree_size": acc.tree_size,

@@ -146,13 +146,46 @@ def _no_constant(name: str) -> Any:
     raise JsonError(f"{name} is not a JSON number")
 
 
+def unrepresentable(obj: Any, path: str = "") -> str | None:
+    """Where and why ``obj`` holds a number JCS cannot write (an integer beyond 2**53, a
+    float that is not finite), or None.
+
+    >>> unrepresentable({"record": {"value": float("inf")}, "seq": 1})
+    'record.value: inf is not a finite number'
+    >>> unrepresentable({"seq": 2**60})
+    'seq: 1152921504606846976 is beyond the exact integers of JSON (2**53)'
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return None
+    if isinstance(obj, int):
+        if abs(obj) >= _MAX_SAFE:
+            return f"{path or 'value'}: {obj} is beyond the exact integers of JSON (2**53)"
+        return None
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            return f"{path or 'value'}: {obj} is not a finite number"
+        return None
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = unrepresentable(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            found = unrepresentable(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def parse_canonical(data: bytes, what: str = "JSON") -> Any:
     """Parse canonical bytes and check that they are canonical (re-encode equals input)."""
     obj = decode_json(data, what)
     try:
         again = canonical_bytes(obj)
     except ValueError as exc:
-        raise JsonError(f"{what} cannot be canonical: {exc}") from None
+        where = unrepresentable(obj) or str(exc)
+        raise JsonError(f"{what} cannot be canonical: {where}") from None
     if again != data:
         raise JsonError(f"{what} is valid JSON but not in RFC 8785 canonical form")
     return obj
