@@ -714,7 +714,7 @@ def test_10_batch_errors_name_the_position_not_a_leaf(log: Log) -> None:
     ]
     out = refused(log, b"\n".join(batch), field="value")
     assert out["error"] == "rejected" and out["index"] == 2 and out["line"] == 4, out
-    assert out["detail"].startswith("entry 2 ")
+    assert out["detail"].startswith("entry 2: KINS KR-4 H-3")
     assert f"leaf {size + 2}" not in out["detail"]
     # A duplicate inside the batch names the batch position, one already logged the leaf.
     dup = [

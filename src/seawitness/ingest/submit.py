@@ -66,7 +66,7 @@ class SubmissionError(InputError):
         self.reason = reason
         hint = f"{record_hint}: " if record_hint else ""
         super().__init__(
-            f"{hint}{reason}",  # shown as "entry 3: <record>: <reason>"
+            f"entry {index}: {hint}{reason}",
             where=f"entry {index}",
             context={"index": index},
         )
