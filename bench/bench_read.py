@@ -210,13 +210,16 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     from seawitness.instance import Instance
 
     root = Path(args.dir) / f"read-{n}"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
     out: dict[str, Any] = {"n": n, "build_s": {}}
     servers: list[Server] = []
     sqlite_db = root / "seawitness.db"
-    inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
-    out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
+    if args.reuse and sqlite_db.exists():  # a database this script built before, kept
+        out["build_s"]["sqlite"] = "reused"
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
+        out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
     servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite"))
     schema = None
     if not args.no_postgres:
@@ -266,7 +269,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
 
             with psycopg.connect(PG, autocommit=True) as c:
                 c.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        if not args.keep:
+        if not (args.keep or args.reuse):
             shutil.rmtree(root, ignore_errors=True)
     out["results"] = {
         name: {k: {m: statistics.median(d[m] for d in v) for m in v[0]} for k, v in r.items()}
@@ -332,6 +335,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=20, help="per request kind and round")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases")
+    ap.add_argument(
+        "--reuse", action="store_true", help="use a SQLite database kept by --keep in --dir"
+    )
     ap.add_argument("--datasette", default=None)
     args = ap.parse_args()
     if args.datasette is None:
