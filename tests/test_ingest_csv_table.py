@@ -72,7 +72,8 @@ def test_unknown_columns_only_when_the_others_are_listed(tmp_path: Path) -> None
 
 def test_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     p = write(tmp_path, "lab,value\nMüller,1\n".encode("latin-1"))
-    assert f"{p}: not UTF-8 text" in error(p, "lab", "value")
+    # the line of the bad byte, so an editor can jump to it
+    assert f"{p}:2: not UTF-8 text: byte 0xfc is byte 2 of the line" in error(p, "lab", "value")
 
 
 def test_typed_cells(tmp_path: Path) -> None:

@@ -10,12 +10,15 @@ editors jump to them.
 
 Conventions: UTF-8 (a byte-order mark is ignored); header names and cells are stripped
 of surrounding blanks; blank lines are skipped; every row has as many fields as the
-header (RFC 4180 §2.4).
+header (RFC 4180 §2.4). The file is checked whole first
+(:mod:`seawitness.ingest.csvfile`): invalid UTF-8 is reported with its line, a file that
+ends inside a line is refused as truncated, and a cell over
+:data:`~seawitness.ingest.csvfile.MAX_FIELD` characters is refused, since a results
+file cut inside its last value would otherwise be judged against the limits.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from seawitness.errors import InputError
 from seawitness.ingest.base import IngestError
+from seawitness.ingest.csvfile import read_csv, read_lines
 
 __all__ = ["FALSE_WORDS", "TRUE_WORDS", "CsvCellError", "CsvRow", "CsvTable", "read_csv_table"]
 
@@ -153,17 +157,18 @@ def read_csv_table(
         wrong number of fields, or (unless ``allow_empty``) no data rows.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CsvCellError(path, None, None, f"not UTF-8 text: {exc}") from None
+        raw_lines = read_lines(path)
+        row_lines: list[int] = []
+        rows = read_csv(path, raw_lines, starts=row_lines)
     except OSError as exc:
         raise CsvCellError(path, None, None, f"cannot read file: {exc.strerror or exc}") from None
-    raw_lines = text.splitlines()
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise CsvCellError(path, 1, 1, "empty file; expected a header row") from None
+    except CsvCellError:
+        raise
+    except IngestError as exc:  # keep this module's one error type, with the full path
+        raise CsvCellError(path, exc.line, None, exc.reason) from None
+    if not rows:
+        raise CsvCellError(path, 1, 1, "empty file; expected a header row")
+    header = [h.strip() for h in rows[0]]
     header_starts = _field_starts(raw_lines[0]) if raw_lines else [1]
     table = CsvTable(path, header, header_starts, [])
     missing = [c for c in required if c not in header]
@@ -186,9 +191,7 @@ def read_csv_table(
         if h and h in seen:
             raise CsvCellError(path, 1, header_starts[i], f"column {h!r} appears twice")
         seen.add(h)
-    end = reader.line_num
-    for fields in reader:
-        line, end = end + 1, reader.line_num
+    for line, fields in zip(row_lines[1:], rows[1:], strict=True):
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):

@@ -14,7 +14,6 @@ readers reuse them with their source's fixed settings.
 
 from __future__ import annotations
 
-import csv
 import math
 import tomllib
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import Any
 
 from seawitness.errors import InputError, SeawitnessError
 from seawitness.ingest.base import IngestError, ReadResult, Rejected
+from seawitness.ingest.csvfile import check_date_shape, check_widths, read_csv, read_lines
 from seawitness.model import (
     Analysis,
     Basis,
@@ -217,13 +217,19 @@ def read_generic(path: Path, mapping: Path | Mapping, skip_invalid: bool = False
     col = Collector(result, path.name, skip_invalid)
     tz = zone(m.time_zone)
     source_tz = str(m.constants.get("source_tz", m.time_zone))
-    with path.open(encoding=m.encoding, newline="") as fh:
-        lines = fh.read().splitlines()
-    reader = csv.reader(lines[m.header_line - 1 :], delimiter=m.delimiter)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise IngestError(path.name, m.header_line, None, "empty file: no header") from None
+    # The file is checked whole first (decodes in its encoding, ends with a line break,
+    # every row as wide as the header): a cut or damaged file fails with nothing imported,
+    # whatever skip_invalid says, since its last "row" may be a shortened value.
+    lines = read_lines(path, m.encoding)
+    starts: list[int] = []
+    rows = read_csv(
+        path, lines[m.header_line - 1 :], first_line=m.header_line, delimiter=m.delimiter,
+        starts=starts,
+    )  # fmt: skip
+    if not rows:
+        raise IngestError(path.name, m.header_line, None, "empty file: no header")
+    header = [h.strip() for h in rows[0]]
+    check_widths(path, rows[1:], len(header), starts=starts[1:])
     index = {h: i for i, h in enumerate(header)}
     for fld, name in {**m.columns, **m.extra_columns}.items():
         if name not in index:
@@ -234,11 +240,16 @@ def read_generic(path: Path, mapping: Path | Mapping, skip_invalid: bool = False
                 f"column {name!r} (for {fld}) not in header {header}",
             )
     replicates: dict[tuple[Any, ...], int] = {}
-    for offset, row in enumerate(reader):
-        line = m.header_line + 1 + offset
+    for line, row in zip(starts[1:], rows[1:], strict=True):
         if not any(c.strip() for c in row):
             continue
         raw = m.delimiter.join(row)
+        if not m.time_format:
+            # without a format the default spellings apply, so a cell not shaped like a
+            # date is a cut or garbled row, not a bad value: the file fails whole
+            t_name = m.columns.get("sampled_at") or m.columns.get("date")
+            if t_name is not None and index[t_name] < len(row) and row[index[t_name]].strip():
+                check_date_shape(path, line, t_name, row[index[t_name]])
         try:
             kw = _generic_row(m, index, row, tz)
         except _NotAnalysed:

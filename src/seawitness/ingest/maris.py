@@ -32,7 +32,8 @@ from typing import Any
 
 from seawitness.data import bundled_path
 from seawitness.errors import SeawitnessError
-from seawitness.ingest.base import ReadResult
+from seawitness.ingest.base import IngestError, ReadResult
+from seawitness.ingest.csvfile import check_date_shape, check_widths, read_csv, read_lines
 from seawitness.ingest.generic import Collector, RowError, nuclide, parse_number, unit_basis
 from seawitness.model import Basis, Detection, Medium, RecordError, Station, check_coordinates
 from seawitness.model.nuclides import UnknownNuclide
@@ -82,12 +83,14 @@ def read_maris(path: Path, *, skip_invalid: bool = False) -> ReadResult:
     """Read a MARIS legacy dump CSV or a new MARIS per-medium CSV."""
     result = ReadResult(source="maris", path=str(path))
     col = Collector(result, path.name, skip_invalid)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        lines = fh.read().splitlines()
-    reader = csv.reader(lines)
-    header = [h.strip() for h in next(reader, [])]
+    # Checked whole before any row is read (decodes, ends with a line break, every row as
+    # wide as the header): a cut dump must not become signed revisions of real results.
+    starts: list[int] = []
+    rows = read_csv(path, read_lines(path), starts=starts)
+    header = [h.strip() for h in rows[0]] if rows else []
     if "activity" not in header or "detection" not in header:
         raise RowError(None, "not a MARIS CSV: no 'activity'/'detection' columns")
+    check_widths(path, rows[1:], len(header), starts=starts[1:])
     new_format = "nuclide_id" in header and "nusymbol" not in header
     by_name = (
         ("SEAWATER", Medium.SEAWATER),
@@ -97,12 +100,12 @@ def read_maris(path: Path, *, skip_invalid: bool = False) -> ReadResult:
     file_medium = next((m for k, m in by_name if k in path.name.upper()), None)
     seen: dict[tuple[Any, ...], int] = {}
     skipped_ratios = 0
-    for n, row in enumerate(reader):
-        line = n + 2
+    for line, row in zip(starts[1:], rows[1:], strict=True):
         if not any(c.strip() for c in row):
             continue
         rec = dict(zip(header, (c.strip() for c in row), strict=False))
         raw = ",".join(row)
+        _check_begperiod(path, line, rec.get("begperiod", ""), new_format)
         try:
             kw = _row(rec, new_format, file_medium)
         except _Ratio:
@@ -124,6 +127,26 @@ def read_maris(path: Path, *, skip_invalid: bool = False) -> ReadResult:
             f"{path.name}: {skipped_ratios} activity-ratio row(s) left out (not a nuclide)"
         )
     return result
+
+
+_EPOCH_SHAPE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _check_begperiod(path: Path, line: int, bp: str, new_format: bool) -> None:
+    """A ``begperiod`` that is not shaped like a time (``2021-01-0``, ``16094``...) is
+    what a cut or garbled row leaves: the file fails whole, whatever skip_invalid says.
+    An empty or well-formed impossible time stays a row error."""
+    if not bp:
+        return
+    if new_format:
+        if not _EPOCH_SHAPE.match(bp):
+            raise IngestError(
+                path.name, line, "begperiod",
+                f"begperiod {bp!r} is not epoch seconds: the row looks cut or garbled; "
+                "nothing of the file was imported",
+            )  # fmt: skip
+        return
+    check_date_shape(path, line, "begperiod", bp)
 
 
 class _Ratio(SeawitnessError):

@@ -9,12 +9,13 @@ a measurements file alone names its stations with their coordinates.
 
 from __future__ import annotations
 
-import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from seawitness.ingest.base import IngestError, ReadResult, Rejected
+from seawitness.ingest.csvfile import check_widths, read_csv, read_lines
 from seawitness.model import Measurement, RecordError, Station
 from seawitness.model.columns import INDEX_FIELDS, MEASUREMENT_FIELDS, STATION_FIELDS
 
@@ -27,48 +28,44 @@ def _column_name(header: str) -> str:
 
 
 def read_native(path: Path, skip_invalid: bool = False) -> ReadResult:
+    """Read a measurements or stations file of a seawitness export.
+
+    The file is checked whole first (:mod:`seawitness.ingest.csvfile`): UTF-8, a final
+    line break, every row as wide as the header. A row with more or fewer cells means
+    the file was cut or edited, so it fails the file whatever ``skip_invalid`` says.
+    """
     result = ReadResult(source="seawitness", path=str(path))
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
+    starts: list[int] = []
+    rows = read_csv(path, read_lines(path), starts=starts)
+    if not rows:
+        raise IngestError(path, 1, None, "empty file, expected a header row")
+    header = [_column_name(h) for h in rows[0]]
+    check_widths(path, rows[1:], len(header), starts=starts[1:])
+    body = list(zip(starts[1:], rows[1:], strict=True))
+    if header == _STATION_COLUMNS:
+        _read_stations(path, body, result)
+        return result
+    unknown = [h for h in header if h not in _TYPES]
+    if unknown:
+        raise IngestError(
+            path,
+            1,
+            unknown[0],
+            "unknown column; expected the columns of a seawitness CSV export",
+        )
+    for lineno, cells in body:
+        if not any(cells):
+            continue
+        if next((c for h, c in zip(header, cells, strict=True) if h == "retracted"), "") == "true":
+            continue  # a retraction has no record to import
         try:
-            header = [_column_name(h) for h in next(reader)]
-        except StopIteration:
-            raise IngestError(path, 1, None, "empty file, expected a header row") from None
-        if header == _STATION_COLUMNS:
-            _read_stations(path, reader, result)
-            return result
-        unknown = [h for h in header if h not in _TYPES]
-        if unknown:
-            raise IngestError(
-                path,
-                1,
-                unknown[0],
-                "unknown column; expected the columns of a seawitness CSV export",
+            result.measurements.append(_measurement(header, cells, path, lineno))
+        except IngestError as err:
+            if not skip_invalid:
+                raise
+            result.rejected.append(
+                Rejected(str(path), lineno, err.column, err.reason, ",".join(cells))
             )
-        for lineno, cells in enumerate(reader, start=2):
-            if not any(cells):
-                continue
-            if len(cells) != len(header):
-                err = IngestError(path, lineno, None, f"{len(cells)} cells, expected {len(header)}")
-                if not skip_invalid:
-                    raise err
-                result.rejected.append(
-                    Rejected(str(path), lineno, None, err.reason, ",".join(cells))
-                )
-                continue
-            if (
-                next((c for h, c in zip(header, cells, strict=True) if h == "retracted"), "")
-                == "true"
-            ):
-                continue  # a retraction has no record to import
-            try:
-                result.measurements.append(_measurement(header, cells, path, lineno))
-            except IngestError as err:
-                if not skip_invalid:
-                    raise
-                result.rejected.append(
-                    Rejected(str(path), lineno, err.column, err.reason, ",".join(cells))
-                )
     seen: set[tuple[str, str]] = set()
     for m in result.measurements:
         if (m.org, m.station) not in seen:
@@ -79,9 +76,9 @@ def read_native(path: Path, skip_invalid: bool = False) -> ReadResult:
     return result
 
 
-def _read_stations(path: Path, reader: Any, result: ReadResult) -> None:
+def _read_stations(path: Path, body: Iterable[tuple[int, list[str]]], result: ReadResult) -> None:
     """A stations table of a folder export: code, org, name, coordinates, zone."""
-    for lineno, cells in enumerate(reader, start=2):
+    for lineno, cells in body:
         if not any(cells):
             continue
         d = dict(zip(_STATION_COLUMNS, cells, strict=False))

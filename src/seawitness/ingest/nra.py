@@ -40,6 +40,7 @@ from typing import Any
 import openpyxl
 
 from seawitness.ingest.base import IngestError, ReadResult
+from seawitness.ingest.csvfile import check_date_shape
 from seawitness.ingest.generic import Collector, RowError, nuclide, parse_number, unit_basis
 from seawitness.ingest.stations import load_nra_stations
 from seawitness.model import Detection, Medium, RecordError, Station, check_coordinates
@@ -162,6 +163,10 @@ def _read_sheet(rows: list[tuple[Any, ...]], col: Collector, known: dict[str, St
         def cell(j: int | None, row: tuple[Any, ...] = row) -> Any:
             return row[j] if j is not None and j < len(row) else None
 
+        if isinstance(cell(d_i), str) and cell(d_i).strip():
+            # a date typed as text must at least look like one: else the row was garbled
+            # and the workbook fails whole, whatever skip_invalid says
+            check_date_shape(col.label, line, "Sampling date", cell(d_i))
         try:
             when, day, tnote = _when(cell(d_i), cell(t_i))
         except RowError as exc:

@@ -38,7 +38,6 @@ natural keys with the raw files.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import Any
 
 from seawitness.errors import SeawitnessError
 from seawitness.ingest.base import IngestError, ReadResult
+from seawitness.ingest.csvfile import check_date_shape, check_widths, read_csv, read_lines
 from seawitness.ingest.generic import (
     Collector,
     RowError,
@@ -186,9 +186,15 @@ def _org_from_neighbours(table: OrbsStationTable, category: str, fid: int) -> tu
 def read_orbs(
     path: Path, *, skip_invalid: bool = False, table: OrbsStationTable | None = None
 ) -> ReadResult:
-    """Read one ORBS file: a raw per-location CSV or one of the tidy extracts."""
-    text = path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(text.splitlines()))
+    """Read one ORBS file: a raw per-location CSV or one of the tidy extracts.
+
+    The file must be whole before any row is read (:mod:`seawitness.ingest.csvfile`): it
+    decodes as UTF-8, ends with a line break, and every row has the same number of fields
+    (raw files: every row after the two header lines; ORBS pads shorter blocks with
+    ``-``). A download cut inside its last row would otherwise yield a plausible
+    shortened value and a signed "source revised" version of a real result.
+    """
+    rows = read_csv(path, read_lines(path))
     result = ReadResult(source="orbs", path=str(path))
     col = Collector(result, path.name, skip_invalid)
     if not rows:
@@ -196,8 +202,12 @@ def read_orbs(
     first = rows[0][0].strip() if rows[0] else ""
     table = table or station_table()
     if first == "File Creation Date":
+        body = rows[2:]
+        width = next((len(r) for r in body if r), 0)
+        check_widths(path, body, width, first_line=3)
         _read_raw(path, rows, col, table)
     elif first == "id" and "begperiod" in rows[0]:
+        check_widths(path, rows, len(rows[0]))
         _read_tidy(path, rows, col)
     else:
         raise IngestError(
@@ -302,6 +312,7 @@ def _read_water_block(
                                      "date (expected a date in the block's date column)",
                                      ",".join(row))  # fmt: skip
                 continue
+            check_date_shape(path, i + 1, DATE_HEADER, date)
             try:
                 when, day = parse_local(date)
             except ValueError as exc:
@@ -373,6 +384,7 @@ def _read_biota_block(
         if not row or not any(c.strip() for c in row):
             continue
         raw = _raw_line(rows, i)
+        check_date_shape(col.label, i + 1, DATE_HEADER, row[0])
         try:
             kw = _biota_row(row, s_i, n_i, d_i, nd_i, u_i, unc_col, folder_medium)
         except _Skip:
@@ -477,6 +489,7 @@ def _read_tidy(path: Path, rows: list[list[str]], col: Collector) -> None:
         fid = get("id") or ""
         org = get("org") or org_from_code(get("station") or "") or "unknown"
         code = get("station") or f"ORBS-{fid}"
+        check_date_shape(path, i + 1, "begperiod", get("begperiod") or "")
         try:
             lat = parse_number(get("lat") or "", "latitude") if get("lat") else None
             lon = parse_number(get("lon") or "", "longitude") if get("lon") else None

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from seawitness.errors import InputError
 from seawitness.ingest.signatures import SignatureChecker
-from seawitness.model import Correction, Measurement, RecordError
+from seawitness.model import Correction, Measurement, RecordError, Station
 from seawitness.model.entry import Entry, EntryError
 from seawitness.model.records import parse_utc
 from seawitness.model.times import now_utc
@@ -312,6 +312,7 @@ def _index(
     """Write the query indexes for freshly appended (and already checked) leaves."""
     mrows: list[dict[str, Any]] = []
     head_new: list[dict[str, Any]] = []
+    _add_stations(store, conn, rows)
     for off, ((e, payload, key), record_id) in enumerate(zip(rows, record_ids, strict=True)):
         leaf = first + off
         if e.kind == "measurement":
@@ -396,6 +397,34 @@ def store_revocation_time(record: Mapping[str, Any], logged_at: datetime) -> dat
 
 def _t(v: str | None) -> datetime | None:
     return None if v is None else parse_utc(v)
+
+
+def _add_stations(
+    store: Store, conn: Connection, rows: list[tuple[Entry, Any, str | None]]
+) -> None:
+    """A station row for every (org, station) the accepted results name and the store
+    does not know yet, in the same transaction as the results.
+
+    Without it a result submitted for a new station code lists under its station while
+    ``/stations/ORG/CODE`` says 404. The coordinates are the first record's that has
+    them (else unknown); a known station keeps its stored description. Only the batch's
+    own station keys are looked up (:meth:`Store.upsert_stations`).
+    """
+    found: dict[tuple[str, str], Station] = {}
+    for e, payload, _ in rows:
+        m: Measurement | None = None
+        if e.kind == "measurement":
+            m = payload
+        elif e.kind == "correction":
+            m = payload.replacement
+        if m is None:
+            continue
+        k = (m.org, m.station)
+        known = found.get(k)
+        if known is None or (not known.coords_known and m.lat is not None and m.lon is not None):
+            found[k] = Station(m.station, m.org, None, m.lat, m.lon, None, "submission")
+    if found:
+        store.upsert_stations(conn, found.values())
 
 
 def _flush(conn: Connection, mrows: list[dict[str, Any]], head_new: list[dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select
+from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_
 
 from seawitness.model import Measurement, Station
 from seawitness.model.harmonized import depth_class, harmonized_unit, nuclide_form
@@ -24,6 +24,10 @@ from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
 from seawitness.store.log import leaves_at, leaves_range, tree_size
 from seawitness.store.select import count_statement, ordered, selection
+
+#: Stations looked up per statement (a key pair is two bound parameters; SQLite allows
+#: 32766, PostgreSQL 65535).
+_STATION_CHUNK = 500
 
 
 def series_key(m: Measurement) -> str:
@@ -156,10 +160,22 @@ class Store:
 
     # -- stations ---------------------------------------------------------------------
     def upsert_stations(self, conn: Connection, stations: Iterable[Station]) -> int:
-        """Add stations not yet known; a known station keeps its stored description."""
-        existing = {
-            (r.org, r.code) for r in conn.execute(select(s.stations.c.org, s.stations.c.code))
-        }
+        """Add stations not yet known; a known station keeps its stored description.
+
+        Only the given stations are looked up, by primary key (org, code): every
+        submission calls this, and it must cost what it submits, not what the table holds.
+        """
+        stations = list(stations)
+        wanted = sorted({(st.org, st.code) for st in stations})
+        existing: set[tuple[str, str]] = set()
+        key = tuple_(s.stations.c.org, s.stations.c.code)
+        for i in range(0, len(wanted), _STATION_CHUNK):
+            got = conn.execute(
+                select(s.stations.c.org, s.stations.c.code).where(
+                    key.in_(wanted[i : i + _STATION_CHUNK])
+                )
+            )
+            existing.update((r.org, r.code) for r in got)
         rows = []
         for st in stations:
             if (st.org, st.code) in existing:
