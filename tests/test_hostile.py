@@ -610,41 +610,18 @@ def test_8_deep_nesting_and_bad_corrections_answer_4xx(log: Log) -> None:
 def test_9_a_witness_must_register_a_cosignature_key(log: Log) -> None:
     ordinary, _ = keyring.generate("witness-JP")
     before = log.state()
-    r = CliRunner().invoke(
-        cli,
-        [
-            "--instance",
-            str(log.inst.root),
-            "stakeholder",
-            "add",
-            "witness-JP",
-            "--name",
-            "Witness",
-            "--kind",
-            "witness",
-            "--vkey",
-            ordinary.vkey,
-        ],
-    )
+
+    def add_witness(vkey: str) -> Any:
+        args = ["--instance", str(log.inst.root), "stakeholder", "add", "witness-JP"]
+        return CliRunner().invoke(
+            cli, [*args, "--name", "Witness", "--kind", "witness", "--vkey", vkey]
+        )
+
+    r = add_witness(ordinary.vkey)
     assert r.exit_code != 0 and "cosignature/v1" in r.output, r.output
     assert log.state()[:3] == before[:3]
     good = format_vkey(ordinary.name, ALG_COSIGNATURE_V1, ordinary.public_bytes)
-    r = CliRunner().invoke(
-        cli,
-        [
-            "--instance",
-            str(log.inst.root),
-            "stakeholder",
-            "add",
-            "witness-JP",
-            "--name",
-            "Witness",
-            "--kind",
-            "witness",
-            "--vkey",
-            good,
-        ],
-    )
+    r = add_witness(good)
     assert r.exit_code == 0, r.output
 
 
