@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawitness import __version__
-from seawitness.api import http, routes, tlog_routes, writes
+from seawitness.api import bulk_routes, http, routes, tlog_routes, writes
 from seawitness.api.limits import Refused
 from seawitness.api.openapi import DESCRIPTION, TAGS, install_docs, install_openapi
 from seawitness.errors import InputError, NotFoundError, SeawitnessError
@@ -124,10 +124,11 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
         openapi_tags=TAGS,
     )
     app.state.instance = inst
-    app.state.service = Service.open(inst.store, inst.origin)
+    app.state.service = Service.open(inst.store, inst.origin, inst.bulk_dir)
     _install_error_handlers(app)
     install_openapi(app)
     app.include_router(routes.router)
+    app.include_router(bulk_routes.router)
     app.include_router(tlog_routes.router)
     app.include_router(writes.router)
     app.state.limits = writes.WriteLimits()

@@ -129,6 +129,11 @@ class Instance:
     def keys_dir(self) -> Path:
         return self.root / "keys"
 
+    @property
+    def bulk_dir(self) -> Path:
+        """Where ``seawitness bulk`` writes the bulk files the server sends."""
+        return self.root / "bulk"
+
     def log_key(self) -> KeyPair:
         return keyring.load(self.keys_dir / "log.key")
 

@@ -11,8 +11,9 @@
   a download answers HEAD with its headers without reading the data.
 * **CORS**: any origin may read (GET, HEAD) and see the validators; the data are public.
 * **gzip** for text answers (Starlette's GZipMiddleware, level 4: a whole-table CSV
-  is compressed as it streams); Parquet is already
-  compressed and is sent as it is.
+  is compressed as it streams); Parquet is already compressed and is sent as it is,
+  and so are the bulk files (``/api/v1/bulk/``), which are sent as files with byte
+  ranges and their own digest, both of which apply to the bytes on disk.
 """
 
 from __future__ import annotations
@@ -102,6 +103,16 @@ class CheckpointCache:
         await self.app(scope, receive, send_with_validators)
 
 
+class _GZip(GZipMiddleware):
+    """gzip, except for the bulk files (see the module's docstring)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/v1/bulk/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def install(app: FastAPI, tree_size: Callable[[], int]) -> None:
     """Validators and HEAD, CORS and gzip around ``app`` (innermost first)."""
     app.add_middleware(CheckpointCache, tree_size=tree_size)
@@ -112,7 +123,7 @@ def install(app: FastAPI, tree_size: Callable[[], int]) -> None:
         expose_headers=["ETag", "Content-Disposition"],
     )
     app.add_middleware(
-        GZipMiddleware,
+        _GZip,
         minimum_size=1024,
         compresslevel=4,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.apache.parquet"),

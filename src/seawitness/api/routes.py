@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from seawitness.analysis.limits import list_rule_sets
-from seawitness.api import downloads
+from seawitness.api import bulk_routes, downloads
 from seawitness.api.models import (
     ERRORS,
     EntryOut,
@@ -190,7 +190,9 @@ def measurements(
     written as sources write them (`Cs137`, `137Cs`, `tritium`, `water`); organisations
     in any case. An unknown value or parameter is a 400 that lists what is accepted.
     `format=csv|parquet|ndjson` streams the whole selection (or `limit` rows of it), the
-    same columns as `seawitness export`.
+    same columns as `seawitness export`. The whole current dataset as CSV or Parquet
+    redirects (307) to its bulk file when one was built for the current checkpoint
+    (`GET /api/v1/bulk`): the same bytes, sent as a file.
     """
     svc = service(request)
     is_json = format == "json"
@@ -213,6 +215,9 @@ def measurements(
             raise BadParameter("cursor", "pages are for format=json; a file holds everything")
         if limit is not None:
             q = replace(q, limit=limit)
+        whole = svc.bulk_for(q, format)
+        if whole is not None:  # the same bytes, built once for this checkpoint
+            return RedirectResponse(bulk_routes.url_of(whole), status_code=307)
         if request.scope.get("seawitness.head"):
             media, name, _ = downloads.FORMATS[format]
             return Response(media_type=media)

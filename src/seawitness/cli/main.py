@@ -19,6 +19,7 @@ from seawitness.cli import (
     alerting,
     alerts,
     baseline,
+    bulk,
     data,
     dose,
     limits,
@@ -71,6 +72,7 @@ cli.add_command(data.import_)
 cli.add_command(data.query)
 cli.add_command(data.stations)
 cli.add_command(data.export)
+cli.add_command(bulk.bulk)
 cli.add_command(serve.serve)
 
 # Analyses: of CSV files (ilc, censored, trend, limits, dose) and of the instance's store.

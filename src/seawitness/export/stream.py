@@ -19,13 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, literal_column
+from sqlalchemy import Connection, Engine, literal_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from seawitness.export.tables import _ARROW, _header
@@ -33,7 +33,21 @@ from seawitness.model.columns import MEASUREMENT_FIELDS, FieldSpec
 from seawitness.store.select import STREAM_BATCH, ordered, selection, stream
 from seawitness.store.store import Query
 
-__all__ = ["ROW_GROUP", "csv_chunks", "ndjson_chunks", "parquet_chunks", "parquet_schema"]
+__all__ = [
+    "ROW_GROUP",
+    "Progress",
+    "Source",
+    "csv_chunks",
+    "ndjson_chunks",
+    "parquet_chunks",
+    "parquet_schema",
+]
+
+#: Where rows come from: an engine (a connection per download) or a connection that
+#: holds one snapshot (:func:`seawitness.store.select.snapshot`, for bulk files).
+Source = Engine | Connection
+#: Told the number of rows of each batch as it is written (progress bars).
+Progress = Callable[[int], None] | None
 
 #: Rows per Parquet row group (a few MB of columns: large enough to compress well).
 ROW_GROUP = 100_000
@@ -92,26 +106,30 @@ def _columns(dialect: str, text: bool) -> list[ColumnElement[Any]]:
 
 
 def _batches(
-    engine: Engine, q: Query, text: bool, batch: int
+    source: Source, q: Query, text: bool, batch: int
 ) -> Generator[Sequence[Any], None, None]:
-    stmt = ordered(selection(q, _columns(engine.dialect.name, text)), q)
-    return stream(engine, stmt, batch)
+    stmt = ordered(selection(q, _columns(source.dialect.name, text)), q)
+    return stream(source, stmt, batch)
 
 
-def csv_chunks(engine: Engine, q: Query, batch: int = STREAM_BATCH) -> Iterator[bytes]:
+def csv_chunks(
+    source: Source, q: Query, batch: int = STREAM_BATCH, progress: Progress = None
+) -> Iterator[bytes]:
     """UTF-8 CSV: a header with units, then one line per result, a batch per chunk."""
     buf = io.StringIO()
     csv.writer(buf).writerow([_header(f) for f in MEASUREMENT_FIELDS])
     yield buf.getvalue().encode()
-    dialect = engine.dialect.name
+    dialect = source.dialect.name
     cols = [_csv_sql(f, dialect) for f in MEASUREMENT_FIELDS]
     w = csv.writer(buf)
-    with closing(stream(engine, ordered(selection(q, cols), q), batch)) as batches:
+    with closing(stream(source, ordered(selection(q, cols), q), batch)) as batches:
         for rows in batches:
             buf.seek(0)
             buf.truncate()
             w.writerows(rows)
             yield buf.getvalue().encode()
+            if progress:
+                progress(len(rows))
 
 
 _NUMBERS = frozenset(i for i, f in enumerate(MEASUREMENT_FIELDS) if f.type == "number")
@@ -144,11 +162,11 @@ def _json_row(row: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-def ndjson_chunks(engine: Engine, q: Query, batch: int = STREAM_BATCH) -> Iterator[bytes]:
+def ndjson_chunks(source: Source, q: Query, batch: int = STREAM_BATCH) -> Iterator[bytes]:
     """One JSON object per line: every field of the record and its log index fields."""
-    stmt = ordered(selection(q, _columns(engine.dialect.name, True)), q)
+    stmt = ordered(selection(q, _columns(source.dialect.name, True)), q)
     enc = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-    with closing(stream(engine, stmt, batch)) as batches:
+    with closing(stream(source, stmt, batch)) as batches:
         for rows in batches:
             yield "".join([enc(_json_row(r)) + "\n" for r in rows]).encode()
 
@@ -206,7 +224,11 @@ class _Sink:
 
 
 def parquet_chunks(
-    engine: Engine, q: Query, batch: int = STREAM_BATCH, row_group: int = ROW_GROUP
+    source: Source,
+    q: Query,
+    batch: int = STREAM_BATCH,
+    row_group: int = ROW_GROUP,
+    progress: Progress = None,
 ) -> Iterator[bytes]:
     """A Parquet file of the selection, sent row group by row group."""
     schema = parquet_schema()
@@ -226,9 +248,11 @@ def parquet_chunks(
 
     wrote = False
     try:
-        with closing(_batches(engine, q, False, batch)) as batches:
+        with closing(_batches(source, q, False, batch)) as batches:
             for rows in batches:
                 pending.extend(rows)
+                if progress:
+                    progress(len(rows))
                 if len(pending) >= row_group:
                     wrote = True
                     yield flush()

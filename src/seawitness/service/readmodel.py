@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from seawitness.analysis.baseline import DISCHARGE_START
@@ -28,6 +29,7 @@ from seawitness.analysis.limits import (
     load_rules,
     summarize,
 )
+from seawitness.export import bulk
 from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.model import Measurement
 from seawitness.model.records import Detection
@@ -70,21 +72,36 @@ class Service:
 
     :param store: the instance's store.
     :param origin: the log's origin (the name its checkpoints carry).
+    :param bulk_dir: the folder of the instance's bulk files (:mod:`seawitness.export.bulk`).
     """
 
     store: Store
     origin: str
     cache: SizeCache
+    bulk_dir: Path | None = None  # where the instance keeps its bulk files
 
     @classmethod
-    def open(cls, store: Store, origin: str) -> Service:
-        return cls(store, origin, SizeCache())
+    def open(cls, store: Store, origin: str, bulk_dir: Path | None = None) -> Service:
+        return cls(store, origin, SizeCache(), bulk_dir)
 
     def tree_size(self) -> int:
         return self.store.tree_size()
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         return self.cache.get(self.tree_size(), key, compute)
+
+    # -- bulk files ---------------------------------------------------------------------
+    def bulk_files(self) -> list[bulk.BulkFile]:
+        """The instance's finished bulk files, newest checkpoint first."""
+        return bulk.listing(self.bulk_dir)
+
+    def bulk_for(self, q: Query, fmt: str) -> bulk.BulkFile | None:
+        """The bulk file that holds exactly what the download ``q`` in ``fmt`` would
+        stream: a file of the current checkpoint, when ``q`` asks for the whole current
+        dataset in time order (no filter, limit or offset) and one was built."""
+        if q != Query() or fmt not in bulk.FORMATS:
+            return None
+        return bulk.find(self.bulk_dir, fmt, self.tree_size())
 
     # -- the log ----------------------------------------------------------------------
     def log_info(self) -> dict[str, Any]:

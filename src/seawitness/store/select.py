@@ -18,10 +18,11 @@ download, so each reads the index the same way:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, and_, exists, false, func, select, tuple_
+from sqlalchemy import Connection, Engine, Select, and_, exists, false, func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from seawitness.store import schema as s
@@ -29,7 +30,7 @@ from seawitness.store import schema as s
 if TYPE_CHECKING:
     from seawitness.store.store import Query
 
-__all__ = ["STREAM_BATCH", "count_statement", "ordered", "selection", "stream"]
+__all__ = ["STREAM_BATCH", "count_statement", "ordered", "selection", "snapshot", "stream"]
 
 #: Rows fetched from the database at a time by a download.
 STREAM_BATCH = 10_000
@@ -94,18 +95,42 @@ def count_statement(q: Query) -> Select[Any]:
     return select(func.count()).select_from(selection(q, [s.measurements.c.leaf_index]).subquery())
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one state of the database, whatever is written
+    meanwhile: a read transaction (SQLite in WAL mode keeps the snapshot of its first
+    read until the transaction ends; PostgreSQL's REPEATABLE READ keeps the one of its
+    first statement). A bulk file reads the tree size and its rows through one, so the
+    file holds exactly the results of the checkpoint it is named after."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
 def stream(
-    engine: Engine, stmt: Select[Any], batch: int = STREAM_BATCH
+    source: Engine | Connection, stmt: Select[Any], batch: int = STREAM_BATCH
 ) -> Generator[Sequence[Any], None, None]:
     """The rows of ``stmt`` in lists of up to ``batch`` rows, from one statement.
 
-    The connection is held only while the caller iterates: closing the generator (a
-    client that stops a download half-way, see :func:`seawitness.api.downloads`) closes
-    the cursor and gives the connection back to the pool at once.
+    From an engine, the connection is held only while the caller iterates: closing the
+    generator (a client that stops a download half-way, see :mod:`seawitness.api.downloads`)
+    closes the cursor and gives the connection back to the pool at once. From a
+    connection (a :func:`snapshot`), the connection stays the caller's.
     """
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-        try:
-            yield from result.partitions(batch)
-        finally:
-            result.close()
+    if isinstance(source, Connection):
+        yield from _partitions(source, stmt, batch)
+        return
+    with source.connect() as conn:
+        yield from _partitions(conn, stmt, batch)
+
+
+def _partitions(
+    conn: Connection, stmt: Select[Any], batch: int
+) -> Generator[Sequence[Any], None, None]:
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+    try:
+        yield from result.partitions(batch)
+    finally:
+        result.close()
