@@ -20,6 +20,7 @@ Datasette is looked for as ``datasette`` next to this Python or on PATH (install
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -148,6 +149,7 @@ def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> di
     first = None
     with client.stream("GET", srv.base + url, timeout=3600) as r:
         r.raise_for_status()
+        from_file = "/api/v1/bulk/" in str(r.url)  # redirected to a bulk file
         for chunk in r.iter_raw(1 << 20):
             if first is None:
                 first = time.perf_counter() - t0
@@ -165,6 +167,7 @@ def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> di
         "first_byte_s": first or dt,
         "rss_start_MiB": rss0 / 1024,
         "rss_peak_MiB": peak[0] / 1024,
+        "bulk_file": float(from_file),
     }
 
 
@@ -177,6 +180,34 @@ def _ours(inst_root: Path, db_url: str, name: str) -> Server:
         f"uvicorn.run(create_app(inst), host='127.0.0.1', port={port}, log_level='warning')"
     )
     return Server(name, [sys.executable, "-c", code], f"http://127.0.0.1:{port}", "ours")
+
+
+def _bulk(inst_root: Path, db_url: str, reuse: bool = False) -> dict[str, Any]:
+    """Build the instance's bulk files (``seawitness bulk``) in a fresh process; its
+    seconds and rows/s (both files, one pass each). ``reuse`` keeps files built before."""
+    cmd = [str(Path(sys.executable).with_name("seawitness")), "--instance", str(inst_root)]
+    reused = reuse and (inst_root / "bulk").is_dir()
+    if not reused:
+        shutil.rmtree(inst_root / "bulk", ignore_errors=True)
+    t0 = time.perf_counter()
+    subprocess.run([*cmd, "--db", db_url, "bulk"], check=True, capture_output=True)
+    dt = time.perf_counter() - t0
+    files = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", _LIST, str(inst_root / "bulk")],
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
+    rows = max(f["rows"] for f in files)
+    mb = sum(f["bytes"] for f in files) / 1e6
+    return {"s": dt, "rows_per_s": rows / dt, "MB": mb, "reused": reused}
+
+
+_LIST = (
+    "import json, sys; from pathlib import Path; from seawitness.export.bulk import listing;"
+    "print(json.dumps([b.to_dict() for b in listing(Path(sys.argv[1]))]))"
+)
 
 
 def _datasette(exe: str, path: Path) -> Server:
@@ -220,6 +251,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
         root.mkdir(parents=True)
         inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
         out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
+    out["bulk"] = {"sqlite": _bulk(root / "sqlite", str(sqlite_db), args.keep_bulk)}
     servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite"))
     schema = None
     if not args.no_postgres:
@@ -232,6 +264,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
         pinst = Instance.create(root / "pg", db_url=pg_url, origin="bench.local/read")
         out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
         pinst.store.close()
+        out["bulk"]["postgresql"] = _bulk(root / "pg", pg_url)
         servers.append(_ours(root / "pg", pg_url, "seawitness-pg"))
     if args.datasette:
         servers.append(_datasette(args.datasette, sqlite_db))
@@ -239,7 +272,9 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     res: dict[str, dict[str, Any]] = {s.name: {} for s in servers}
     try:
         # identity: rows/s of the server, not of gzip (which Datasette does not do)
-        with httpx.Client(timeout=600, headers={"Accept-Encoding": "identity"}) as client:
+        with httpx.Client(
+            timeout=600, headers={"Accept-Encoding": "identity"}, follow_redirects=True
+        ) as client:
             for s in servers:  # warm-up: one of each, untimed
                 client.get(s.base + s.series())
                 client.get(s.base + s.page())
@@ -261,6 +296,11 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
                 if s.kind == "ours":
                     url = "/api/v1/measurements?format=parquet"
                     res[s.name]["parquet_all"] = [_download(client, s, url, n)]
+            for s in servers:  # the same whole table, streamed from the index (a filter
+                if s.kind == "ours":  # that matches every row keeps the bulk file out)
+                    for key, fmt in (("csv_all_live", "csv"), ("parquet_all_live", "parquet")):
+                        url = f"/api/v1/measurements?format={fmt}&since=1900-01-01"
+                        res[s.name][key] = [_download(client, s, url, n)]
     finally:
         for s in servers:
             s.stop()
@@ -295,7 +335,15 @@ def report(runs: list[dict[str, Any]]) -> None:
                 if name != ours and ours in r:
                     line += f"   {ours} p50 is {v['p50_ms'] / r[ours][key]['p50_ms']:.2f}x faster"
                 print(line)
-        for key in ("csv_filtered", "csv_all", "parquet_all"):
+        for backend, b in run.get("bulk", {}).items():
+            if b["reused"]:
+                print(f"bulk files ({backend}): kept from an earlier run (--keep-bulk)")
+                continue
+            print(
+                f"bulk files ({backend}): built in {b['s']:.1f} s, {b['rows_per_s']:,.0f} rows/s"
+                f" (CSV + Parquet, {b['MB']:,.0f} MB)"
+            )
+        for key in ("csv_filtered", "csv_all", "csv_all_live", "parquet_all", "parquet_all_live"):
             for name, got in r.items():
                 if key not in got:
                     continue
@@ -305,6 +353,7 @@ def report(runs: list[dict[str, Any]]) -> None:
                     f"{v['rows_per_s']:>10,.0f} rows/s"
                     f"  {v['MB_per_s']:6.1f} MB/s  first byte {v['first_byte_s']:6.2f} s"
                     f"  RSS {v['rss_start_MiB']:.0f}->{v['rss_peak_MiB']:.0f} MiB"
+                    + ("  (bulk file)" if v.get("bulk_file") else "")
                 )
                 if name != ours and ours in r and key in r[ours]:
                     ratio = r[ours][key]["rows_per_s"] / v["rows_per_s"]
@@ -320,7 +369,9 @@ def report(runs: list[dict[str, Any]]) -> None:
                 ("next_page", "p50_ms"),
                 ("csv_filtered", "rows_per_s"),
                 ("csv_all", "rows_per_s"),
+                ("csv_all_live", "rows_per_s"),
                 ("parquet_all", "rows_per_s"),
+                ("parquet_all_live", "rows_per_s"),
             ):
                 if key in b["results"][name] and key in a["results"].get(name, {}):
                     x = b["results"][name][key][metric] / a["results"][name][key][metric]
@@ -337,6 +388,9 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the databases")
     ap.add_argument(
         "--reuse", action="store_true", help="use a SQLite database kept by --keep in --dir"
+    )
+    ap.add_argument(
+        "--keep-bulk", action="store_true", help="with --reuse: keep bulk files built before"
     )
     ap.add_argument("--datasette", default=None)
     args = ap.parse_args()

@@ -234,26 +234,37 @@ def parquet_chunks(
     schema = parquet_schema()
     sink = _Sink()
     writer = pq.ParquetWriter(sink, schema)
-    pending: list[Any] = []
+    # Each fetched batch becomes Arrow columns at once, so the server holds one batch
+    # of Python rows: holding a row group's worth (100,000 tuples of 36 values) made the
+    # garbage collector walk millions of objects again and again.
+    pending: list[pa.RecordBatch] = []
+    held = 0
 
-    def flush() -> bytes:
-        cols = list(zip(*pending, strict=True)) if pending else [()] * len(MEASUREMENT_FIELDS)
+    def columns(rows: Sequence[Any]) -> pa.RecordBatch:
+        cols = list(zip(*rows, strict=True)) if rows else [()] * len(MEASUREMENT_FIELDS)
         arrays = [
             _arrow_column(cols[i], f, schema.field(i).type)
             for i, f in enumerate(MEASUREMENT_FIELDS)
         ]
-        writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=row_group)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def flush() -> bytes:
+        nonlocal held
+        table = pa.Table.from_batches(pending or [columns([])], schema=schema)
+        writer.write_table(table, row_group_size=row_group)
         pending.clear()
+        held = 0
         return sink.take()
 
     wrote = False
     try:
         with closing(_batches(source, q, False, batch)) as batches:
             for rows in batches:
-                pending.extend(rows)
+                pending.append(columns(rows))
+                held += len(rows)
                 if progress:
                     progress(len(rows))
-                if len(pending) >= row_group:
+                if held >= row_group:
                     wrote = True
                     yield flush()
         if pending or not wrote:  # an empty selection is still a file with the schema
