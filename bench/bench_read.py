@@ -62,9 +62,11 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> floa
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def _rss_kib(pid: int) -> int:
+def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of ``pid``: all of it (VmRSS), or its heap (RssAnon) without the
+    file pages it maps (RssFile: the SQLite server maps the database file)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
@@ -133,15 +135,17 @@ def _latency(client: httpx.Client, url: str, n: int) -> dict[str, float]:
 
 
 def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> dict[str, float]:
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], _rss_kib(srv.proc.pid))
+            peak[1] = max(peak[1], _rss_kib(srv.proc.pid, "RssAnon"))
             time.sleep(0.2)
 
     rss0 = _rss_kib(srv.proc.pid)
+    anon0 = _rss_kib(srv.proc.pid, "RssAnon")
     t = threading.Thread(target=sample, daemon=True)
     t.start()
     t0 = time.perf_counter()
@@ -167,6 +171,8 @@ def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> di
         "first_byte_s": first or dt,
         "rss_start_MiB": rss0 / 1024,
         "rss_peak_MiB": peak[0] / 1024,
+        "anon_start_MiB": anon0 / 1024,
+        "anon_peak_MiB": peak[1] / 1024,
         "bulk_file": float(from_file),
     }
 
@@ -353,6 +359,7 @@ def report(runs: list[dict[str, Any]]) -> None:
                     f"{v['rows_per_s']:>10,.0f} rows/s"
                     f"  {v['MB_per_s']:6.1f} MB/s  first byte {v['first_byte_s']:6.2f} s"
                     f"  RSS {v['rss_start_MiB']:.0f}->{v['rss_peak_MiB']:.0f} MiB"
+                    f" (heap {v['anon_start_MiB']:.0f}->{v['anon_peak_MiB']:.0f})"
                     + ("  (bulk file)" if v.get("bulk_file") else "")
                 )
                 if name != ours and ours in r and key in r[ours]:

@@ -35,6 +35,10 @@ __all__ = ["STREAM_BATCH", "count_statement", "ordered", "selection", "snapshot"
 #: Rows fetched from the database at a time by a download.
 STREAM_BATCH = 10_000
 
+# The later version a current row must not have; made once, as building an alias copies
+# every column of the table (a tenth of a page request's time when made per statement).
+_LATER = s.measurements.alias("later")
+
 
 def selection(q: Query, columns: Sequence[Any] | None = None) -> Select[Any]:
     """``SELECT columns`` (default: every index column) of the rows ``q`` filters, without
@@ -45,10 +49,9 @@ def selection(q: Query, columns: Sequence[Any] | None = None) -> Select[Any]:
         # current: not retracted, and no later version supersedes it (versions form one
         # chain per series, since a correction must supersede the current version: the
         # same rows ``heads`` points to, see tests/test_read_store.py)
-        later = s.measurements.alias("later")
         stmt = stmt.where(
             m.c.retracted == false(),
-            ~exists().where(later.c.supersedes == m.c.leaf_index),
+            ~exists().where(_LATER.c.supersedes == m.c.leaf_index),
         )
     conds: list[ColumnElement[bool]] = []
     if q.station:

@@ -273,7 +273,7 @@ class Store:
         q = q or Query()
         stmt = ordered(selection(q), q)
         with self.engine.connect() as c:
-            return [_clean(r) for r in c.execute(stmt).mappings()]
+            return _dicts(c.execute(stmt))
 
     def count(self, q: Query | None = None) -> int:
         """How many rows ``q`` filters (its order, page and ``after`` key ignored)."""
@@ -290,7 +290,7 @@ class Store:
             if key is None:
                 return []
             rows = c.execute(select(m).where(m.c.series_key == key).order_by(m.c.version))
-            return [_clean(r) for r in rows.mappings()]
+            return _dicts(rows)
 
     def entry(self, leaf_index: int) -> dict[str, Any] | None:
         """A leaf's ``entries`` row with its bytes (``data``) and ``leaf_hash``."""
@@ -365,11 +365,18 @@ class Store:
         return out
 
 
-def _clean(r: Any) -> dict[str, Any]:
-    d = dict(r)
-    for k in ("sampled_at", "reference_date"):
-        if k in d:
-            d[k] = as_utc(d[k])
-    if "retracted" in d:
-        d["retracted"] = bool(d["retracted"])
-    return d
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """Index rows as dicts, times in UTC and ``retracted`` a bool (zipping the keys once
+    costs half of what a mapping per row does, on a page of 100 rows)."""
+    keys = list(result.keys())
+    times = [i for i, k in enumerate(keys) if k in ("sampled_at", "reference_date")]
+    flag = keys.index("retracted") if "retracted" in keys else None
+    out = []
+    for row in result:
+        values = list(row)
+        for i in times:
+            values[i] = as_utc(values[i])
+        if flag is not None:
+            values[flag] = bool(values[flag])
+        out.append(dict(zip(keys, values, strict=True)))
+    return out
