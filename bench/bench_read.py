@@ -261,16 +261,29 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite"))
     schema = None
     if not args.no_postgres:
-        schema = f"bench_read_{uuid.uuid4().hex[:8]}"
         import psycopg
 
-        with psycopg.connect(PG, autocommit=True) as c:
-            c.execute(f'CREATE SCHEMA "{schema}"')
+        # kept (--keep) under a name of its size, so that --reuse finds it
+        kept_name = args.keep or args.reuse
+        schema = f"bench_read_{n}" if kept_name else f"bench_read_{uuid.uuid4().hex[:8]}"
         pg_url = f"{PG}?options=-csearch_path%3D{schema}"
-        pinst = Instance.create(root / "pg", db_url=pg_url, origin="bench.local/read")
-        out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
-        pinst.store.close()
-        out["bulk"]["postgresql"] = _bulk(root / "pg", pg_url)
+        with psycopg.connect(PG, autocommit=True) as c:
+            kept = c.execute(
+                "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)
+            ).fetchone()
+            if kept and not (args.reuse and (root / "pg").is_dir()):
+                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                kept = None
+            if not kept:
+                c.execute(f'CREATE SCHEMA "{schema}"')
+        if kept:
+            out["build_s"]["postgresql"] = "reused"
+        else:
+            shutil.rmtree(root / "pg", ignore_errors=True)
+            pinst = Instance.create(root / "pg", db_url=pg_url, origin="bench.local/read")
+            out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
+            pinst.store.close()
+        out["bulk"]["postgresql"] = _bulk(root / "pg", pg_url, args.keep_bulk)
         servers.append(_ours(root / "pg", pg_url, "seawitness-pg"))
     if args.datasette:
         servers.append(_datasette(args.datasette, sqlite_db))
@@ -310,7 +323,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     finally:
         for s in servers:
             s.stop()
-        if schema:
+        if schema and not (args.keep or args.reuse):
             import psycopg
 
             with psycopg.connect(PG, autocommit=True) as c:
@@ -394,7 +407,7 @@ def main() -> None:
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases")
     ap.add_argument(
-        "--reuse", action="store_true", help="use a SQLite database kept by --keep in --dir"
+        "--reuse", action="store_true", help="use the databases kept by --keep (in --dir)"
     )
     ap.add_argument(
         "--keep-bulk", action="store_true", help="with --reuse: keep bulk files built before"
