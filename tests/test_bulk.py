@@ -124,6 +124,9 @@ def test_a_bulk_file_is_sent_in_ranges_and_unknown_names_are_404(instance: Any) 
     bf = bulk.build(instance.store, instance.bulk_dir, ("csv",))[0]
     client = TestClient(create_app(instance, warm=False))
     whole = (instance.bulk_dir / bf.name).read_bytes()
+    head = client.head(f"/api/v1/bulk/{bf.name}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(whole))
     part = client.get(f"/api/v1/bulk/{bf.name}", headers={"Range": "bytes=100-199"})
     assert part.status_code == 206 and part.content == whole[100:200]
     # the file is sent as it is on disk, never gzipped on the way (ranges and digest

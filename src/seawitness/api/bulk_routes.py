@@ -61,6 +61,7 @@ def bulk_sums(request: Request) -> PlainTextResponse:
     return PlainTextResponse(sha256sums(_service(request).bulk_files()))
 
 
+@router.head("/bulk/{name}", include_in_schema=False)  # its size and digest, no body
 @router.get(
     "/bulk/{name}",
     summary="One bulk file",
