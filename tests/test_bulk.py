@@ -57,6 +57,25 @@ def test_the_files_hold_the_streamed_bytes_of_their_checkpoint(instance: Any) ->
     subprocess.run(["sha256sum", "--check", "--quiet", "SUMS"], cwd=instance.bulk_dir, check=True)
 
 
+def test_a_bulk_file_reads_the_table_in_storage_order_and_sorts_it(tmp_path: Path) -> None:
+    from seawitness.export.stream import _columns
+    from seawitness.store.select import ordered, selection, sorted_scan
+    from seawitness.store.store import Store
+
+    store = Store.open(str(tmp_path / "plan.db"))
+    plans = {}
+    for name, stmt in (
+        ("index", ordered(selection(Query(), _columns("sqlite", True)), Query())),
+        ("scan", sorted_scan(selection(Query(), _columns("sqlite", True)), Query(), "sqlite")),
+    ):
+        sql = str(stmt.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        with store.engine.connect() as c:
+            plans[name] = [r[-1] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert "SCAN measurements USING INDEX ix_measurements_time" in plans["index"]
+    assert "SCAN measurements" in plans["scan"] and "USE TEMP B-TREE FOR ORDER BY" in plans["scan"]
+    store.close()
+
+
 def test_a_snapshot_does_not_see_what_is_logged_after_it_began(instance: Any) -> None:
     count = select(func.count()).select_from(s.measurements)
     with snapshot(instance.store.engine) as conn:

@@ -10,7 +10,8 @@ one exists for the current checkpoint.
 Each file is **named by the checkpoint it holds**: ``measurements-<tree size>-<first 8
 hex digits of the root hash>.csv``, so two files of the same name hold the same bytes
 and anyone can tell which state of the log a file shows (and check it: every row's
-``leaf_index`` is in the tree of that size). The rows are read through one snapshot
+``leaf_index`` is in the tree of that size). The rows are read as a sorted scan of the
+table (:func:`seawitness.store.select.sorted_scan`), through one snapshot
 (:func:`seawitness.store.select.snapshot`) together with the tree size, whatever is
 submitted meanwhile, and are the bytes the streamed download of the same checkpoint
 sends (:mod:`seawitness.export.stream`; ``tests/test_bulk.py`` compares them).
@@ -125,7 +126,7 @@ def build(
             raise ValueError(f"unknown bulk format {fmt!r}: expected one of {sorted(FORMATS)}")
     folder.mkdir(parents=True, exist_ok=True)
     out: list[BulkFile] = []
-    with snapshot(store.engine) as conn:
+    with snapshot(store.engine, scan=True) as conn:
         size, root, note = _state(conn)
         rows: int | None = None
         for fmt in formats:
@@ -139,7 +140,8 @@ def build(
                 rows = int(conn.execute(count_statement(Query())).scalar_one())
             if total:
                 total(rows)
-            nbytes, sha = _write(folder / name, writer(conn, Query(), progress=progress))
+            chunks = writer(conn, Query(), progress=progress, scan=True)
+            nbytes, sha = _write(folder / name, chunks)
             bf = BulkFile(
                 name=name,
                 format=fmt,

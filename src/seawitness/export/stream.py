@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from seawitness.export.tables import _ARROW, _header
 from seawitness.model.columns import MEASUREMENT_FIELDS, FieldSpec
-from seawitness.store.select import STREAM_BATCH, ordered, selection, stream
+from seawitness.store.select import STREAM_BATCH, ordered, selection, sorted_scan, stream
 from seawitness.store.store import Query
 
 __all__ = [
@@ -105,24 +105,34 @@ def _columns(dialect: str, text: bool) -> list[ColumnElement[Any]]:
     return out
 
 
+def _ordered(source: Source, cols: list[ColumnElement[Any]], q: Query, scan: bool) -> Any:
+    stmt = selection(q, cols)
+    return sorted_scan(stmt, q, source.dialect.name) if scan else ordered(stmt, q)
+
+
 def _batches(
-    source: Source, q: Query, text: bool, batch: int
+    source: Source, q: Query, text: bool, batch: int, scan: bool = False
 ) -> Generator[Sequence[Any], None, None]:
-    stmt = ordered(selection(q, _columns(source.dialect.name, text)), q)
-    return stream(source, stmt, batch)
+    return stream(source, _ordered(source, _columns(source.dialect.name, text), q, scan), batch)
 
 
 def csv_chunks(
-    source: Source, q: Query, batch: int = STREAM_BATCH, progress: Progress = None
+    source: Source,
+    q: Query,
+    batch: int = STREAM_BATCH,
+    progress: Progress = None,
+    scan: bool = False,
 ) -> Iterator[bytes]:
-    """UTF-8 CSV: a header with units, then one line per result, a batch per chunk."""
+    """UTF-8 CSV: a header with units, then one line per result, a batch per chunk.
+    ``scan``: read the table and sort it (:func:`~seawitness.store.select.sorted_scan`),
+    for a selection of most of a large table."""
     buf = io.StringIO()
     csv.writer(buf).writerow([_header(f) for f in MEASUREMENT_FIELDS])
     yield buf.getvalue().encode()
     dialect = source.dialect.name
     cols = [_csv_sql(f, dialect) for f in MEASUREMENT_FIELDS]
     w = csv.writer(buf)
-    with closing(stream(source, ordered(selection(q, cols), q), batch)) as batches:
+    with closing(stream(source, _ordered(source, cols, q, scan), batch)) as batches:
         for rows in batches:
             buf.seek(0)
             buf.truncate()
@@ -229,8 +239,10 @@ def parquet_chunks(
     batch: int = STREAM_BATCH,
     row_group: int = ROW_GROUP,
     progress: Progress = None,
+    scan: bool = False,
 ) -> Iterator[bytes]:
-    """A Parquet file of the selection, sent row group by row group."""
+    """A Parquet file of the selection, sent row group by row group (``scan``: as for
+    :func:`csv_chunks`)."""
     schema = parquet_schema()
     sink = _Sink()
     writer = pq.ParquetWriter(sink, schema)
@@ -258,7 +270,7 @@ def parquet_chunks(
 
     wrote = False
     try:
-        with closing(_batches(source, q, False, batch)) as batches:
+        with closing(_batches(source, q, False, batch, scan)) as batches:
             for rows in batches:
                 pending.append(columns(rows))
                 held += len(rows)

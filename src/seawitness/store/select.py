@@ -22,7 +22,18 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, false, func, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from seawitness.store import schema as s
@@ -30,7 +41,15 @@ from seawitness.store import schema as s
 if TYPE_CHECKING:
     from seawitness.store.store import Query
 
-__all__ = ["STREAM_BATCH", "count_statement", "ordered", "selection", "snapshot", "stream"]
+__all__ = [
+    "STREAM_BATCH",
+    "count_statement",
+    "ordered",
+    "selection",
+    "snapshot",
+    "sorted_scan",
+    "stream",
+]
 
 #: Rows fetched from the database at a time by a download.
 STREAM_BATCH = 10_000
@@ -93,13 +112,41 @@ def ordered(stmt: Select[Any], q: Query) -> Select[Any]:
     return stmt
 
 
+def sorted_scan(stmt: Select[Any], q: Query, dialect: str) -> Select[Any]:
+    """``stmt`` in ``q``'s time order, read as a scan of the table that the database
+    sorts, for a selection of most of the table (a bulk file).
+
+    Reading a large table in time order through the time index visits its pages in
+    random order (rows are stored by leaf index, which follows submission, not sampling
+    time); once the table outgrows memory that is a disk read per row. A scan in storage
+    order with one sort is several times faster in all (10 million results on SQLite:
+    125,000 against 15,000 rows/s), at the price of a late first row. On SQLite a unary
+    ``+`` on the ORDER BY terms keeps the planner from serving them from an index (the
+    plan, a table scan and a temporary B-tree, is checked in ``tests/test_bulk.py``); on
+    PostgreSQL :func:`snapshot` with ``scan`` asks the planner for its cheapest plan in
+    all rather than the one fastest to its first rows (``cursor_tuple_fraction``).
+    """
+    if dialect != "sqlite" or q.after is not None:
+        return ordered(stmt, q)
+    order = "DESC" if q.descending else "ASC"
+    stmt = stmt.order_by(
+        literal_column(f"+measurements.sampled_at {order}"),
+        literal_column(f"+measurements.leaf_index {order}"),
+    )
+    if q.limit is not None:
+        stmt = stmt.limit(q.limit)
+    if q.offset:
+        stmt = stmt.offset(q.offset)
+    return stmt
+
+
 def count_statement(q: Query) -> Select[Any]:
     """``SELECT count(*)`` of the rows ``q`` filters (its order and paging ignored)."""
     return select(func.count()).select_from(selection(q, [s.measurements.c.leaf_index]).subquery())
 
 
 @contextmanager
-def snapshot(engine: Engine) -> Iterator[Connection]:
+def snapshot(engine: Engine, scan: bool = False) -> Iterator[Connection]:
     """A connection whose reads all see one state of the database, whatever is written
     meanwhile: a read transaction (SQLite in WAL mode keeps the snapshot of its first
     read until the transaction ends; PostgreSQL's REPEATABLE READ keeps the one of its
