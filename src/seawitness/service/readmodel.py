@@ -182,21 +182,28 @@ class Service:
 
         def compute() -> dict[str, Any]:
             st = self.stations()
-            by = {c: self.store.counts_by(c) for c in ("org", "medium", "nuclide", "detection")}
-            total = sum(r["n"] for r in by["org"])
+            # one scan of the index, not one per breakdown: the finest grouping is a few
+            # dozen rows, and every coarser count is a sum of them
+            cols = ("org", "medium", "nuclide", "detection")
+            by: dict[str, dict[Any, int]] = {c: defaultdict(int) for c in (*cols, "org_medium")}
+            for r in self.store.counts_by(*cols):
+                for c in cols:
+                    by[c][r[c]] += r["n"]
+                by["org_medium"][(r["org"], r["medium"])] += r["n"]
+            out = {c: dict(sorted(by[c].items())) for c in cols}
             return {
                 "tree_size": self.tree_size(),
-                "results": total,
+                "results": sum(out["org"].values()),
                 "stations": len(st),
                 "stations_without_coordinates": sum(1 for s in st if not s["coords_known"]),
-                "organisations": len(by["org"]),
-                "by_org": {r["org"]: r["n"] for r in by["org"]},
-                "by_medium": {r["medium"]: r["n"] for r in by["medium"]},
-                "by_nuclide": {r["nuclide"]: r["n"] for r in by["nuclide"]},
-                "by_detection": {r["detection"]: r["n"] for r in by["detection"]},
+                "organisations": len(out["org"]),
+                "by_org": out["org"],
+                "by_medium": out["medium"],
+                "by_nuclide": out["nuclide"],
+                "by_detection": out["detection"],
                 "by_org_medium": [
-                    {"org": r["org"], "medium": r["medium"], "n": r["n"]}
-                    for r in self.store.counts_by("org", "medium")
+                    {"org": o, "medium": m, "n": n}
+                    for (o, m), n in sorted(by["org_medium"].items())
                 ],
             }
 
