@@ -256,14 +256,20 @@ class Service:
         }
 
     # -- series and levels ----------------------------------------------------------------
-    def station_results(self, org: str, code: str) -> list[dict[str, Any]]:
-        """Current results of one station, oldest first (a station holds at most a few
-        thousand, so they are read whole and cached)."""
+    def station_results(self, org: str, code: str, keep: bool = True) -> list[dict[str, Any]]:
+        """Current results of one station, oldest first (read whole and cached: a station
+        page reads them all).
+
+        :param keep: False reads them without caching them unless they are cached
+            already, for a computation that visits many stations once (a station can
+            hold 100,000 results; all of them kept would be gigabytes).
+        """
         self.station(org, code)
-        return self.cached(
-            ("station_results", org, code),
-            lambda: self.store.measurements(Query(station=code, org=org)),
-        )
+        key = ("station_results", org, code)
+        if not keep:
+            got = self.cache.peek(self.tree_size(), key)
+            return got if got is not None else self.store.measurements(Query(station=code, org=org))
+        return self.cached(key, lambda: self.store.measurements(Query(station=code, org=org)))
 
     def series(
         self,
