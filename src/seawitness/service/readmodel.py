@@ -13,7 +13,8 @@ import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -75,6 +76,10 @@ class Service:
     store: Store
     origin: str
     cache: SizeCache
+    #: Set while the start-up warm-up fills the caches (see :meth:`soon`).
+    warming: threading.Event = field(default_factory=threading.Event, repr=False)
+    _soon: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
+    _soon_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, store: Store, origin: str) -> Service:
@@ -85,6 +90,37 @@ class Service:
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         return self.cache.get(self.tree_size(), key, compute)
+
+    def soon(self, name: str, get: Callable[[], T], wait: float) -> T | None:
+        """``get()``, but while the start-up warm-up runs, no longer than ``wait`` seconds.
+
+        Outside the warm-up this is ``get()``. During it, a value that is not cached yet
+        is computed in a background thread (or the computation already under way for
+        ``name`` is joined); if it is not ready within ``wait`` seconds, None, and the
+        page says "being computed" instead of keeping its visitor waiting for seconds
+        of aggregates over a large index. The thread goes on and fills the cache.
+        """
+        if not self.warming.is_set():
+            return get()
+        with self._soon_lock:
+            fut = self._soon.get(name)
+            if fut is None:
+                fut = self._soon[name] = Future()
+
+                def run(fut: Future[Any] = fut) -> None:
+                    try:
+                        fut.set_result(get())
+                    except BaseException as exc:  # handed to whoever waits for it
+                        fut.set_exception(exc)
+                    finally:
+                        with self._soon_lock:
+                            self._soon.pop(name, None)
+
+                threading.Thread(target=run, name=f"soon-{name}", daemon=True).start()
+        try:
+            return fut.result(timeout=max(0.0, wait))
+        except TimeoutError:
+            return None
 
     # -- the log ----------------------------------------------------------------------
     def log_info(self) -> dict[str, Any]:
