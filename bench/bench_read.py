@@ -49,16 +49,25 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> float:
-    t0 = time.perf_counter()
+def _wait(
+    url: str, proc: subprocess.Popen[bytes], t0: float, timeout: float = 120
+) -> tuple[float, float]:
+    """Seconds from ``t0`` until the server's port accepts a connection (bound and
+    listening) and until ``url`` first answers 200."""
+    parts = httpx.URL(url)
+    bind = None
     while time.perf_counter() - t0 < timeout:
         if proc.poll() is not None:
             raise SystemExit(f"server for {url} exited with {proc.returncode}")
         try:
-            httpx.get(url, timeout=2)
-            return time.perf_counter() - t0
-        except httpx.HTTPError:
-            time.sleep(0.05)
+            if bind is None:
+                socket.create_connection((parts.host, parts.port or 80), timeout=1).close()
+                bind = time.perf_counter() - t0
+            if httpx.get(url, timeout=60).status_code == 200:
+                return bind, time.perf_counter() - t0
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.01)
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
@@ -76,9 +85,11 @@ class Server:
 
     def __init__(self, name: str, cmd: list[str], base: str, kind: str) -> None:
         self.name, self.base, self.kind = name, base, kind
+        t0 = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         probe = "/api/v1/log" if kind == "ours" else "/-/versions.json"
-        self.start_s = _wait(base + probe, self.proc)
+        # from process start: bound and listening, then the first 200
+        self.bind_s, self.start_s = _wait(base + probe, self.proc, t0)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -288,6 +299,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     if args.datasette:
         servers.append(_datasette(args.datasette, sqlite_db))
     out["start_s"] = {s.name: s.start_s for s in servers}
+    out["bind_s"] = {s.name: s.bind_s for s in servers}
     res: dict[str, dict[str, Any]] = {s.name: {} for s in servers}
     try:
         # identity: rows/s of the server, not of gzip (which Datasette does not do)
@@ -343,6 +355,10 @@ def report(runs: list[dict[str, Any]]) -> None:
     for run in runs:
         n, r = run["n"], run["results"]
         print(f"\n== {n:,} results  (build s: {run['build_s']}; first answer s: {run['start_s']})")
+        for name, bind in run.get("bind_s", {}).items():
+            first = run["start_s"][name]
+            line = f"{name:18s} bound {bind:.2f} s after start"
+            print(f"{line}; first answer {first - bind:.2f} s after bind")
         ours = "seawitness-sqlite"
         for key in ("series", "page", "next_page"):
             for name, got in r.items():

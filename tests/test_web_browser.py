@@ -54,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     inst = Instance.create(root / "inst", db_url=str(root / "web.db"), origin="test.local/web")
     load_files(inst, small_orbs_paths())
     port = _free_port()
-    config = uvicorn.Config(create_app(inst), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(inst)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -62,6 +63,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not srv.started:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    while app.state.service.warming.is_set():  # pages show everything once it is done
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up did not finish")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True

@@ -14,7 +14,10 @@ charts are ours, and the API docs at ``/docs`` come from an installed package.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -100,10 +103,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         return out
 
 
+#: Seconds between the end of the app's start-up and the start of the warm-up: uvicorn
+#: binds its socket right after the lifespan start-up completes, so the server is
+#: listening, and can answer its first requests, before the warm-up takes the CPU.
+WARM_DELAY_S = 0.5
+
+
 def _warm(svc: Service) -> None:
-    """Fill the per-checkpoint caches so the first visitor does not wait for them."""
+    """Fill the per-checkpoint caches so the first visitor does not wait for them.
+
+    The home page's aggregates come first (it shows them while this runs, see
+    :meth:`Service.soon`), the slow evaluations last. Each step is one cache entry; a
+    request that needs another entry computes it itself and does not wait for this.
+    """
     try:
+        svc.stations()
         svc.summary()
+        web_views.warm_home(svc)
         svc.latest_near_outlet()
         q = make_query(limit=50)
         svc.cached(("data_preview", q), lambda: pages.newest_results(svc, q))
@@ -111,10 +127,46 @@ def _warm(svc: Service) -> None:
         web_views.warm(svc)
     except SeawitnessError:  # a cold cache is only slower; requests report the error
         pass
+    finally:
+        svc.warming.clear()
+
+
+def start_warm(svc: Service) -> threading.Thread:
+    """Start the warm-up in a daemon thread; pages do not wait for it (see :meth:`Service.soon`)."""
+    svc.warming.set()
+    t = threading.Thread(target=_warm, args=(svc,), name="seawitness-warm", daemon=True)
+    t.start()
+    return t
+
+
+def _lifespan(warm: bool) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc: Service = app.state.service
+        handle = None
+        if warm:
+            svc.warming.set()  # pages stop waiting for aggregates from here on
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(
+                WARM_DELAY_S, lambda: setattr(app.state, "warm_thread", start_warm(svc))
+            )
+        yield
+        if handle is not None:
+            handle.cancel()
+            if app.state.warm_thread is None:  # stopped before the warm-up began
+                svc.warming.clear()
+
+    return lifespan
 
 
 def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
-    """The ASGI app for one instance: API under /api/v1, log paths, dashboard at /."""
+    """The ASGI app for one instance: API under /api/v1, log paths, dashboard at /.
+
+    With ``warm``, the app's start-up schedules the warm-up of the dashboard's caches
+    (:data:`WARM_DELAY_S` later, when the server is listening); until it is done the
+    home page shows what is ready and says what is still being computed. Creating the
+    app starts nothing.
+    """
     app = FastAPI(
         title="seawitness",
         version=__version__,
@@ -122,6 +174,7 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_tags=TAGS,
+        lifespan=_lifespan(warm),
     )
     app.state.instance = inst
     app.state.service = Service.open(inst.store, inst.origin, inst.bulk_dir)
@@ -138,6 +191,5 @@ def create_app(inst: Instance, *, warm: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     install_docs(app)
     http.install(app, app.state.service.tree_size)
-    if warm:
-        threading.Thread(target=_warm, args=(app.state.service,), daemon=True).start()
+    app.state.warm_thread = None  # the warm-up starts after start-up, once listening
     return app

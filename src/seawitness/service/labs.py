@@ -146,7 +146,7 @@ def lab_pairs(svc: Service, window_days: float = DEFAULT_WINDOW_DAYS) -> dict[st
                 continue
             by_key: dict[tuple[str, str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
             for st in group:
-                for r in svc.station_results(st["org"], st["code"]):
+                for r in svc.station_results(st["org"], st["code"], keep=False):
                     key = (
                         r["org"],
                         r["medium"],

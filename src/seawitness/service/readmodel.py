@@ -13,7 +13,8 @@ import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,6 +80,10 @@ class Service:
     origin: str
     cache: SizeCache
     bulk_dir: Path | None = None  # where the instance keeps its bulk files
+    #: Set while the start-up warm-up fills the caches (see :meth:`soon`).
+    warming: threading.Event = field(default_factory=threading.Event, repr=False)
+    _soon: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
+    _soon_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, store: Store, origin: str, bulk_dir: Path | None = None) -> Service:
@@ -102,6 +107,36 @@ class Service:
         if q != Query() or fmt not in bulk.FORMATS:
             return None
         return bulk.find(self.bulk_dir, fmt, self.tree_size())
+    def soon(self, name: str, get: Callable[[], T], wait: float) -> T | None:
+        """``get()``, but while the start-up warm-up runs, no longer than ``wait`` seconds.
+
+        Outside the warm-up this is ``get()``. During it, a value that is not cached yet
+        is computed in a background thread (or the computation already under way for
+        ``name`` is joined); if it is not ready within ``wait`` seconds, None, and the
+        page says "being computed" instead of keeping its visitor waiting for seconds
+        of aggregates over a large index. The thread goes on and fills the cache.
+        """
+        if not self.warming.is_set():
+            return get()
+        with self._soon_lock:
+            fut = self._soon.get(name)
+            if fut is None:
+                fut = self._soon[name] = Future()
+
+                def run(fut: Future[Any] = fut) -> None:
+                    try:
+                        fut.set_result(get())
+                    except BaseException as exc:  # handed to whoever waits for it
+                        fut.set_exception(exc)
+                    finally:
+                        with self._soon_lock:
+                            self._soon.pop(name, None)
+
+                threading.Thread(target=run, name=f"soon-{name}", daemon=True).start()
+        try:
+            return fut.result(timeout=max(0.0, wait))
+        except TimeoutError:
+            return None
 
     # -- the log ----------------------------------------------------------------------
     def log_info(self) -> dict[str, Any]:
@@ -199,21 +234,28 @@ class Service:
 
         def compute() -> dict[str, Any]:
             st = self.stations()
-            by = {c: self.store.counts_by(c) for c in ("org", "medium", "nuclide", "detection")}
-            total = sum(r["n"] for r in by["org"])
+            # one scan of the index, not one per breakdown: the finest grouping is a few
+            # dozen rows, and every coarser count is a sum of them
+            cols = ("org", "medium", "nuclide", "detection")
+            by: dict[str, dict[Any, int]] = {c: defaultdict(int) for c in (*cols, "org_medium")}
+            for r in self.store.counts_by(*cols):
+                for c in cols:
+                    by[c][r[c]] += r["n"]
+                by["org_medium"][(r["org"], r["medium"])] += r["n"]
+            out = {c: dict(sorted(by[c].items())) for c in cols}
             return {
                 "tree_size": self.tree_size(),
-                "results": total,
+                "results": sum(out["org"].values()),
                 "stations": len(st),
                 "stations_without_coordinates": sum(1 for s in st if not s["coords_known"]),
-                "organisations": len(by["org"]),
-                "by_org": {r["org"]: r["n"] for r in by["org"]},
-                "by_medium": {r["medium"]: r["n"] for r in by["medium"]},
-                "by_nuclide": {r["nuclide"]: r["n"] for r in by["nuclide"]},
-                "by_detection": {r["detection"]: r["n"] for r in by["detection"]},
+                "organisations": len(out["org"]),
+                "by_org": out["org"],
+                "by_medium": out["medium"],
+                "by_nuclide": out["nuclide"],
+                "by_detection": out["detection"],
                 "by_org_medium": [
-                    {"org": r["org"], "medium": r["medium"], "n": r["n"]}
-                    for r in self.store.counts_by("org", "medium")
+                    {"org": o, "medium": m, "n": n}
+                    for (o, m), n in sorted(by["org_medium"].items())
                 ],
             }
 
@@ -266,14 +308,20 @@ class Service:
         }
 
     # -- series and levels ----------------------------------------------------------------
-    def station_results(self, org: str, code: str) -> list[dict[str, Any]]:
-        """Current results of one station, oldest first (a station holds at most a few
-        thousand, so they are read whole and cached)."""
+    def station_results(self, org: str, code: str, keep: bool = True) -> list[dict[str, Any]]:
+        """Current results of one station, oldest first (read whole and cached: a station
+        page reads them all).
+
+        :param keep: False reads them without caching them unless they are cached
+            already, for a computation that visits many stations once (a station can
+            hold 100,000 results; all of them kept would be gigabytes).
+        """
         self.station(org, code)
-        return self.cached(
-            ("station_results", org, code),
-            lambda: self.store.measurements(Query(station=code, org=org)),
-        )
+        key = ("station_results", org, code)
+        if not keep:
+            got = self.cache.peek(self.tree_size(), key)
+            return got if got is not None else self.store.measurements(Query(station=code, org=org))
+        return self.cached(key, lambda: self.store.measurements(Query(station=code, org=org)))
 
     def series(
         self,

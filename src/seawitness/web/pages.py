@@ -9,7 +9,8 @@ the whole table, so they stay fast on the full data set.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -51,6 +52,9 @@ router = APIRouter(include_in_schema=False)
 NEAR_BBOX = (OUTLET[1] - 0.10, OUTLET[0] - 0.075, OUTLET[1] + 0.10, OUTLET[0] + 0.075)
 MAX_CHARTS = 16
 TABLE_ROWS = 100
+#: While the start-up warm-up runs, how long the home page waits for aggregates that are
+#: not computed yet before it says "being computed" instead (see ``Service.soon``).
+WARM_WAIT_S = 0.3
 
 
 def station_href(st: Mapping[str, Any]) -> str:
@@ -166,40 +170,61 @@ def _region_bbox(stations: list[dict[str, Any]]) -> tuple[float, float, float, f
     return (min(lons) - 0.15, min(lats) - 0.12, max(lons) + 0.15, max(lats) + 0.12)
 
 
+def _soon(svc: Service, wants: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each value, or None for one still being computed by the start-up warm-up after
+    :data:`WARM_WAIT_S` (all are started first, then waited for together)."""
+    for name, get in wants.items():
+        svc.soon(name, get, 0)
+    deadline = time.monotonic() + WARM_WAIT_S
+    return {name: svc.soon(name, get, deadline - time.monotonic()) for name, get in wants.items()}
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> Response:
     svc = _service(request)
     t = Translator(_lang(request))
     rules = choice(request, "rules", list_rule_sets(), MAP_RULES)
-    stations = svc.stations()
-    status = views.station_status(svc, rules)
-    labels = map_labels(t)
-    region = datamap.status_map(
-        status["places"],
-        bbox=_region_bbox(stations),
-        width=640,
-        height=520,
-        title=t("map_region_title"),
-        labels=labels,
-        href=station_href,
-        map_id="map-region",
+    got = _soon(
+        svc,
+        {
+            "stations": svc.stations,
+            "summary": svc.summary,
+            f"station_status {rules}": lambda: views.station_status(svc, rules),
+            "latest_near_outlet": svc.latest_near_outlet,
+        },
     )
-    near = datamap.status_map(
-        status["places"],
-        bbox=NEAR_BBOX,
-        width=640,
-        height=520,
-        title=t("map_near_title"),
-        labels=labels,
-        href=station_href,
-        detail=True,
-        map_id="map-near",
-    )
-    unknown = [s for s in stations if not s["coords_known"]]
+    stations, status = got["stations"], got[f"station_status {rules}"]
+    region = near = ""
+    if stations is not None and status is not None:
+        labels = map_labels(t)
+        region = datamap.status_map(
+            status["places"],
+            bbox=_region_bbox(stations),
+            width=640,
+            height=520,
+            title=t("map_region_title"),
+            labels=labels,
+            href=station_href,
+            map_id="map-region",
+        )
+        near = datamap.status_map(
+            status["places"],
+            bbox=NEAR_BBOX,
+            width=640,
+            height=520,
+            title=t("map_near_title"),
+            labels=labels,
+            href=station_href,
+            detail=True,
+            map_id="map-near",
+        )
+    else:
+        status = None
+    unknown = [s for s in stations or [] if not s["coords_known"]]
     return render(
         request,
         "overview.html",
-        summary=svc.summary(),
+        summary=got["summary"],
         log=svc.log_info(),
         region_map=region,
         near_map=near,
@@ -211,7 +236,7 @@ def overview(request: Request) -> Response:
         rules=rules,
         rule_sets=list_rule_sets(),
         status_colours=datamap.STATUS_COLOURS,
-        latest=svc.latest_near_outlet(),
+        latest=got["latest_near_outlet"],
         limits=svc.limits_if_ready(SEA_RULES),
         outlet=OUTLET,
     )

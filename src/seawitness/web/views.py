@@ -27,16 +27,20 @@ from seawitness.web.pages import (
     render,
 )
 
-__all__ = ["router", "warm"]
+__all__ = ["router", "warm", "warm_home"]
 
 router = APIRouter(include_in_schema=False)
 
 ZONES = ("", ZONE_OUTLET, ZONE_SQUARE, ZONE_OFFSHORE)
 
 
+def warm_home(svc: Service) -> None:
+    """Compute the home page's map with its default rule set (app start-up)."""
+    views.station_status(svc, MAP_RULES)
+
+
 def warm(svc: Service) -> None:
     """Compute what these pages read with their default choices (app start-up)."""
-    views.station_status(svc, MAP_RULES)
     views.food_view(svc, FOOD_RULES)
     labs.lab_pairs(svc)
 
