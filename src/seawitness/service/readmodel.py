@@ -107,6 +107,7 @@ class Service:
         if q != Query() or fmt not in bulk.FORMATS:
             return None
         return bulk.find(self.bulk_dir, fmt, self.tree_size())
+
     def soon(self, name: str, get: Callable[[], T], wait: float) -> T | None:
         """``get()``, but while the start-up warm-up runs, no longer than ``wait`` seconds.
 
