@@ -188,13 +188,16 @@ def _download(client: httpx.Client, srv: Server, url: str, rows_hint: int) -> di
     }
 
 
-def _ours(inst_root: Path, db_url: str, name: str) -> Server:
+def _ours(inst_root: Path, db_url: str, name: str, warm: bool = True) -> Server:
+    """This project's app under uvicorn; ``warm=False``: without the dashboard's start-up
+    warm-up (whose Python loops over whole tables share the GIL with the requests)."""
     port = _port()
     code = (
         "import sys, uvicorn; from pathlib import Path; from seawitness.instance import Instance;"
         "from seawitness.app import create_app;"
         f"inst = Instance.open(Path({str(inst_root)!r}), db_url={db_url!r});"
-        f"uvicorn.run(create_app(inst), host='127.0.0.1', port={port}, log_level='warning')"
+        f"uvicorn.run(create_app(inst, warm={warm}), host='127.0.0.1', port={port},"
+        " log_level='warning')"
     )
     return Server(name, [sys.executable, "-c", code], f"http://127.0.0.1:{port}", "ours")
 
@@ -258,7 +261,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
     from seawitness.instance import Instance
 
     root = Path(args.dir) / f"read-{n}"
-    out: dict[str, Any] = {"n": n, "build_s": {}}
+    out: dict[str, Any] = {"n": n, "build_s": {}, "warm": not args.no_warm}
     servers: list[Server] = []
     sqlite_db = root / "seawitness.db"
     if args.reuse and sqlite_db.exists():  # a database this script built before, kept
@@ -269,7 +272,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
         inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
         out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
     out["bulk"] = {"sqlite": _bulk(root / "sqlite", str(sqlite_db), args.keep_bulk)}
-    servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite"))
+    servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite", not args.no_warm))
     schema = None
     if not args.no_postgres:
         import psycopg
@@ -295,7 +298,7 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
             out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
             pinst.store.close()
         out["bulk"]["postgresql"] = _bulk(root / "pg", pg_url, args.keep_bulk)
-        servers.append(_ours(root / "pg", pg_url, "seawitness-pg"))
+        servers.append(_ours(root / "pg", pg_url, "seawitness-pg", not args.no_warm))
     if args.datasette:
         servers.append(_datasette(args.datasette, sqlite_db))
     out["start_s"] = {s.name: s.start_s for s in servers}
@@ -358,6 +361,8 @@ def report(runs: list[dict[str, Any]]) -> None:
     for run in runs:
         n, r = run["n"], run["results"]
         print(f"\n== {n:,} results  (build s: {run['build_s']}; first answer s: {run['start_s']})")
+        warm = "on" if run.get("warm", True) else "off (--no-warm)"
+        print(f"seawitness servers' dashboard warm-up: {warm}")
         for name, bind in run.get("bind_s", {}).items():
             first = run["start_s"][name]
             line = f"{name:18s} bound {bind:.2f} s after start"
@@ -436,6 +441,9 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="rows of the whole table streamed from the index (the first, in time order)",
+    )
+    ap.add_argument(
+        "--no-warm", action="store_true", help="serve ours without the dashboard's warm-up"
     )
     ap.add_argument("--datasette", default=None)
     args = ap.parse_args()
