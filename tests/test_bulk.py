@@ -187,3 +187,25 @@ def test_the_bulk_command_builds_and_lists(instance: Any, tmp_path: Path) -> Non
     assert desc["sha256"] in r.output and str(desc["rows"]) in r.output
     r = runner.invoke(cli, [*args, "--format", "xlsx"])
     assert r.exit_code == 2 and "xlsx" in r.output
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("en", "The whole data set, as files"),
+        ("ja", "データ全体のファイル"),
+        ("zh", "整个数据集文件"),
+        ("ko", "전체 데이터 파일"),
+    ],
+)
+def test_the_data_page_lists_the_bulk_files_with_their_digests(
+    instance: Any, lang: str, title: str
+) -> None:
+    client = TestClient(create_app(instance, warm=False))
+    assert "bulk-files" not in client.get(f"/data?lang={lang}").text  # none built yet
+    built = bulk.build(instance.store, instance.bulk_dir)
+    page = client.get(f"/data?lang={lang}").text
+    assert title in page
+    for bf in built:
+        assert f'href="/api/v1/bulk/{bf.name}"' in page and bf.sha256 in page
+        assert f"{bf.rows:,}" in page

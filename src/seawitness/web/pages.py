@@ -374,6 +374,7 @@ def data_page(request: Request) -> Response:
             "geojson": "/api/v1/stations?format=geojson",
             "datapackage": "/api/v1/datapackage.json",
         },
+        bulk_files=svc.bulk_files()[:2],  # the newest checkpoint's CSV and Parquet
         fields=MEASUREMENT_FIELDS,
         depths=DEPTH_CLASSES,
         rule_sets=list_rule_sets(),
