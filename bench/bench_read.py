@@ -272,7 +272,6 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
         inst = Instance.create(root / "sqlite", db_url=str(sqlite_db), origin="bench.local/read")
         out["build_s"]["sqlite"] = read_data.build_sqlite(inst, n, tpl, stations)
     out["bulk"] = {"sqlite": _bulk(root / "sqlite", str(sqlite_db), args.keep_bulk)}
-    servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite", not args.no_warm))
     schema = None
     if not args.no_postgres:
         import psycopg
@@ -298,6 +297,10 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
             out["build_s"]["postgresql"] = read_data.build_postgres(pinst, n, tpl, stations)
             pinst.store.close()
         out["bulk"]["postgresql"] = _bulk(root / "pg", pg_url, args.keep_bulk)
+    # every database and bulk file is built before any server starts (a server's warm-up
+    # would take a core from a build)
+    servers.append(_ours(root / "sqlite", str(sqlite_db), "seawitness-sqlite", not args.no_warm))
+    if schema:
         servers.append(_ours(root / "pg", pg_url, "seawitness-pg", not args.no_warm))
     if args.datasette:
         servers.append(_datasette(args.datasette, sqlite_db))
