@@ -15,7 +15,6 @@ charts are ours, and the API docs at ``/docs`` come from an installed package.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -108,11 +107,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 #: binds its socket right after the lifespan start-up completes, so the server is
 #: listening, and can answer its first requests, before the warm-up takes the CPU.
 WARM_DELAY_S = 0.5
-#: The interpreter's thread switch interval while the warm-up runs (Python's default is
-#: 5 ms). The warm-up is Python loops over whole tables; a request thread that wants the
-#: interpreter back (after each database read, each hand-over between the event loop
-#: and a worker thread) waits up to one interval for it, several times per request.
-WARM_SWITCH_S = 0.0005
 
 
 def _warm(svc: Service) -> None:
@@ -121,11 +115,7 @@ def _warm(svc: Service) -> None:
     The home page's aggregates come first (it shows them while this runs, see
     :meth:`Service.soon`), the slow evaluations last. Each step is one cache entry; a
     request that needs another entry computes it itself and does not wait for this.
-    Meanwhile threads switch more often (:data:`WARM_SWITCH_S`), so that requests do not
-    queue behind it for the interpreter.
     """
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, WARM_SWITCH_S))
     try:
         svc.stations()
         svc.summary()
@@ -138,7 +128,6 @@ def _warm(svc: Service) -> None:
     except SeawitnessError:  # a cold cache is only slower; requests report the error
         pass
     finally:
-        sys.setswitchinterval(interval)
         svc.warming.clear()
 
 
