@@ -16,10 +16,11 @@ table (:func:`seawitness.store.select.sorted_scan`), through one snapshot
 submitted meanwhile, and are the bytes the streamed download of the same checkpoint
 sends (:mod:`seawitness.export.stream`; ``tests/test_bulk.py`` compares them).
 
-A file is written beside its final name, flushed to disk, then renamed; its
-description (``<file>.json``: checkpoint, rows, bytes, SHA-256) is written the same way
-afterwards. A file without its description is unfinished and is never listed, so a
-crash half-way leaves nothing that could be served.
+A file is written beside its final name (a temporary file per build, so two builds at
+once cannot mix their bytes), flushed to disk, then renamed; its description
+(``<file>.json``: checkpoint, rows, bytes, SHA-256) is written the same way afterwards.
+A file without its description is unfinished and is never listed, so a crash half-way
+leaves nothing that could be served; a later build deletes what it left behind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -49,6 +52,9 @@ FORMATS: dict[str, tuple[str, str, Callable[..., Iterator[bytes]]]] = {
     "csv": ("csv", "text/csv; charset=utf-8", csv_chunks),
     "parquet": ("parquet", "application/vnd.apache.parquet", parquet_chunks),
 }
+#: A temporary file untouched for this long is from a build that died (10 million results
+#: take minutes to write).
+STALE_S = 24 * 3600
 #: The root hash of the empty tree (RFC 9162 §2.1.1: the hash of an empty string).
 _EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 
@@ -85,12 +91,14 @@ def _state(conn: Connection) -> tuple[int, str, str | None]:
 
 
 def _write(path: Path, chunks: Iterator[bytes]) -> tuple[int, str]:
-    """Write ``chunks`` to ``path`` by way of a temporary file; return bytes and SHA-256."""
-    tmp = path.with_name(f".{path.name}.partial")
+    """Write ``chunks`` to ``path`` by way of a temporary file of its own (two builds at
+    once never write into one file); return bytes and SHA-256."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    tmp = Path(name)
     digest = hashlib.sha256()
     n = 0
     try:
-        with tmp.open("wb") as f:
+        with os.fdopen(fd, "wb") as f:
             for chunk in chunks:
                 f.write(chunk)
                 digest.update(chunk)
@@ -105,9 +113,19 @@ def _write(path: Path, chunks: Iterator[bytes]) -> tuple[int, str]:
 
 def _describe(folder: Path, bf: BulkFile) -> None:
     path = folder / f"{bf.name}.json"
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(bf.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(bf.to_dict(), indent=1, ensure_ascii=False)
+    _write(path, iter([text.encode("utf-8")]))
+
+
+def _sweep(folder: Path, older_than_s: float = STALE_S) -> None:
+    """Delete what a build stopped by a crash left behind (never a finished file)."""
+    now = time.time()
+    for tmp in folder.glob(".measurements-*.partial"):
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+        except FileNotFoundError:  # another build finished or swept it meanwhile
+            pass
 
 
 def build(
@@ -125,6 +143,7 @@ def build(
         if fmt not in FORMATS:
             raise ValueError(f"unknown bulk format {fmt!r}: expected one of {sorted(FORMATS)}")
     folder.mkdir(parents=True, exist_ok=True)
+    _sweep(folder)
     out: list[BulkFile] = []
     with snapshot(store.engine, scan=True) as conn:
         size, root, note = _state(conn)
