@@ -22,13 +22,13 @@ from typing import Any, TypeVar
 from seawitness.analysis.baseline import DISCHARGE_START
 from seawitness.analysis.limits import (
     Classification,
+    Evaluation,
     LowConfidenceWarning,
     RuleSet,
     RuleSetError,
     evaluate_all,
     list_rule_sets,
     load_rules,
-    summarize,
 )
 from seawitness.export import bulk
 from seawitness.harmonize.units import ConversionError, conversion_factor
@@ -40,7 +40,7 @@ from seawitness.service.cache import SizeCache
 from seawitness.service.cursor import CursorCodec
 from seawitness.service.params import BadParameter, NotFound, make_query, resolve
 from seawitness.store.log import latest_checkpoint, tile_reader
-from seawitness.store.records import current_measurements, measurement_from_index, record_of
+from seawitness.store.records import measurement_from_index, record_of
 from seawitness.store.store import Query, Store
 from seawitness.tlog.tiles import TileHashReader
 
@@ -414,64 +414,87 @@ class Service:
             except RuleSetError as exc:  # a broken bundled file: a server fault, say which
                 raise RuntimeError(str(exc)) from None  # not bad input: our own file
 
-    def _measurements_for(self, rs: RuleSet) -> Iterator[Measurement]:
-        """Full records of the current results a rule set can apply to (SQL-filtered by
-        medium and nuclide, then read from the log entries)."""
-        media = sorted({m.value for r in rs.rules if r.evaluated for m in r.media})
-        nuclides = sorted({n for r in rs.rules if r.evaluated for n in r.all_nuclides})
+    def evaluated(
+        self,
+        rs: RuleSet,
+        media: list[str],
+        keep: Callable[[dict[str, Any]], bool],
+        record: Callable[[dict[str, Any]], Measurement] = measurement_from_index,
+        nuclide: str | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], list[Measurement], list[Evaluation]]]:
+        """The current results of ``media`` that ``keep`` keeps, as index rows, records
+        (``record`` of each row) and their evaluations against ``rs``, a batch of samples
+        at a time; ``nuclide`` narrows the reading to one nuclide in SQL.
+
+        Each batch holds whole samples (:meth:`Store.measurement_batches`), so sums over
+        a sample's results come out as from one call over everything, and memory stays
+        bounded by the batch, not by the table: evaluating ten million results at once
+        held them all as records and evaluations (gigabytes) for a page of counts."""
+        zones = self.zones()
         for medium in media:
-            for nuc in nuclides:
-                yield from current_measurements(self.store, Query(medium=medium, nuclide=nuc))
+            for rows in self.store.measurement_batches(Query(medium=medium, nuclide=nuclide)):
+                rows = [r for r in rows if keep(r)]
+                ms = [record(r) for r in rows]
+                yield rows, ms, evaluate_all(ms, rs, zones=zones)
 
     def limits(self, name: str) -> dict[str, Any]:
         """Current results evaluated against one rule set: counts per class and per rule."""
         rs = self.rule_set(name)
+        media = sorted({m.value for r in rs.rules if r.evaluated for m in r.media})
+        nuclides = {n for r in rs.rules if r.evaluated for n in r.all_nuclides}
+        order = [c.value for c in Classification]  # exceeds first
 
         def compute() -> dict[str, Any]:
-            evs = evaluate_all(self._measurements_for(rs), rs, zones=self.zones())
-            per_rule: dict[str, list[Any]] = defaultdict(list)
-            for e in evs:
-                per_rule[e.rule_id].append(e)
-            rules = []
-            for r in rs.rules:
-                if not r.evaluated:
-                    continue
-                worst = sorted(
-                    (e for e in per_rule.get(r.id, []) if e.ratio is not None),
-                    key=lambda e: -(e.ratio or 0),
-                )[:5]
-                rules.append(
-                    {
-                        "rule_id": r.id,
-                        "title": r.title,
-                        "level": r.level,
-                        "limit": r.limit,
-                        "unit": r.unit,
-                        "confidence": r.confidence,
-                        "low_confidence": r.uses_low_confidence,
-                        "source": r.source,
-                        "numbers": [n.to_dict() for n in r.numbers()],
-                        "counts": summarize(per_rule.get(r.id, [])),
-                        "highest": [e.to_dict() for e in worst],
-                    }
-                )
-            worst_rank: dict[str, int] = {}
-            order = [c.value for c in Classification]  # exceeds first
-            for e in evs:
-                rank = order.index(e.classification.value)
-                for m in e.inputs:
-                    worst_rank[m.id] = min(worst_rank.get(m.id, rank), rank)
+            per_rule: dict[str, dict[str, int]] = defaultdict(lambda: {c: 0 for c in order})
+            highest: dict[str, list[Evaluation]] = defaultdict(list)
+            counts = {c: 0 for c in order}
             by_result = {c: 0 for c in order}
-            for rank in worst_rank.values():
-                by_result[order[rank]] += 1
+            n_evs = n_results = 0
+            # one nuclide (TEPCO's sea levels: tritium) is read alone; several are read
+            # together, medium by medium, so that a sample's results meet in its sums
+            only = next(iter(nuclides)) if len(nuclides) == 1 else None
+            batches = self.evaluated(rs, media, lambda r: r["nuclide"] in nuclides, nuclide=only)
+            for _rows, _ms, evs in batches:
+                n_evs += len(evs)
+                worst_rank: dict[str, int] = {}  # a result's evaluations share its batch
+                for e in evs:
+                    per_rule[e.rule_id][e.classification.value] += 1
+                    counts[e.classification.value] += 1
+                    if e.ratio is not None:
+                        highest[e.rule_id].append(e)
+                    rank = order.index(e.classification.value)
+                    for m in e.inputs:
+                        worst_rank[m.id] = min(worst_rank.get(m.id, rank), rank)
+                for rule_id, es in highest.items():  # the five highest so far, in order
+                    highest[rule_id] = sorted(es, key=lambda e: -(e.ratio or 0))[:5]
+                for rank in worst_rank.values():
+                    by_result[order[rank]] += 1
+                n_results += len(worst_rank)
+            rules = [
+                {
+                    "rule_id": r.id,
+                    "title": r.title,
+                    "level": r.level,
+                    "limit": r.limit,
+                    "unit": r.unit,
+                    "confidence": r.confidence,
+                    "low_confidence": r.uses_low_confidence,
+                    "source": r.source,
+                    "numbers": [n.to_dict() for n in r.numbers()],
+                    "counts": dict(per_rule[r.id]),
+                    "highest": [e.to_dict() for e in highest.get(r.id, [])],
+                }
+                for r in rs.rules
+                if r.evaluated
+            ]
             return {
                 "rule_set": rs.id,
                 "title": rs.title,
                 "jurisdiction": rs.jurisdiction,
                 "tree_size": self.tree_size(),
-                "evaluations": len(evs),
-                "counts": summarize(evs),
-                "results": len(worst_rank),
+                "evaluations": n_evs,
+                "counts": counts,
+                "results": n_results,
                 "counts_by_result": by_result,
                 "rules": rules,
                 "low_confidence_numbers": rs.low_confidence_numbers(),

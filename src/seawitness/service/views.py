@@ -34,7 +34,7 @@ from seawitness.service.params import BadParameter
 from seawitness.service.readmodel import DISCHARGE_START, Service, form_of, iso, unit_of
 from seawitness.store import schema as s
 from seawitness.store.records import measurement_from_index
-from seawitness.store.store import Query, as_utc
+from seawitness.store.store import as_utc
 
 __all__ = [
     "BIOTA",
@@ -248,41 +248,45 @@ def food_view(
         )
 
     def compute() -> dict[str, Any]:
-        rows = [
-            r
-            for med in BIOTA
-            for r in svc.store.measurements(Query(medium=med))
-            if zone is None or zones.get(r["station"]) == zone
-        ]
-        ms = [_as_form(r) for r in rows]
-        row_of = {m.id: r for r, m in zip(rows, ms, strict=True)}
-        evs = evaluate_all(ms, rs, zones=zones)
-        worst_of: dict[str, list[str]] = defaultdict(list)
         per_rule: dict[str, dict[str, int]] = {}
-        for e in evs:
-            for m in e.inputs:
-                worst_of[m.id].append(e.classification.value)
-            per_rule.setdefault(e.rule_id, {c: 0 for c in CLASS_ORDER})
-            per_rule[e.rule_id][e.classification.value] += 1
         counts = {c: 0 for c in (*CLASS_ORDER, "none")}
-        for m in ms:
-            counts[_worst(worst_of.get(m.id, [])) or "none"] += 1
-        ranked = sorted((e for e in evs if e.ratio is not None), key=lambda e: -(e.ratio or 0))
-        worst = []
-        for e in ranked[:top]:
-            r = row_of[e.inputs[0].id]
-            worst.append(
-                {
-                    **e.to_dict(),
-                    "leaf_index": r["leaf_index"],
-                    "leaves": [row_of[m.id]["leaf_index"] for m in e.inputs],
-                    "org": r["org"],
-                    "station": r["station"],
-                    "species": r["species"],
-                    "medium": r["medium"],
-                    "sampled_at": iso(r["sampled_at"]),
-                }
-            )
+        ranked: list[tuple[Evaluation, dict[str, Any], list[int]]] = []  # the top so far
+        n_results = 0
+
+        def keep(r: dict[str, Any]) -> bool:
+            return zone is None or zones.get(r["station"]) == zone
+
+        # a batch of whole samples at a time: memory bounded by the batch, not the table
+        for rows, ms, evs in svc.evaluated(rs, list(BIOTA), keep, _as_form):
+            n_results += len(ms)
+            row_of = {m.id: r for r, m in zip(rows, ms, strict=True)}
+            worst_of: dict[str, list[str]] = defaultdict(list)
+            for e in evs:
+                for m in e.inputs:
+                    worst_of[m.id].append(e.classification.value)
+                per_rule.setdefault(e.rule_id, {c: 0 for c in CLASS_ORDER})
+                per_rule[e.rule_id][e.classification.value] += 1
+            for m in ms:
+                counts[_worst(worst_of.get(m.id, [])) or "none"] += 1
+            ranked += [
+                (e, row_of[e.inputs[0].id], [row_of[m.id]["leaf_index"] for m in e.inputs])
+                for e in evs
+                if e.ratio is not None
+            ]
+            ranked = sorted(ranked, key=lambda x: -(x[0].ratio or 0))[:top]
+        worst = [
+            {
+                **e.to_dict(),
+                "leaf_index": r["leaf_index"],
+                "leaves": leaves,
+                "org": r["org"],
+                "station": r["station"],
+                "species": r["species"],
+                "medium": r["medium"],
+                "sampled_at": iso(r["sampled_at"]),
+            }
+            for e, r, leaves in ranked
+        ]
         rules = [
             {
                 "rule_id": ru.id,
@@ -303,7 +307,7 @@ def food_view(
             "title": rs.title,
             "tritium_form": rs.tritium_form,
             "zone": zone,
-            "results": len(ms),
+            "results": n_results,
             "counts": counts,
             "rules": rules,
             "worst": worst,

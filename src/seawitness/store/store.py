@@ -23,11 +23,13 @@ from seawitness.model.zones import zone_for
 from seawitness.store import schema as s
 from seawitness.store.db import make_engine, migrate
 from seawitness.store.log import leaves_at, leaves_range, tree_size
-from seawitness.store.select import count_statement, ordered, selection
+from seawitness.store.select import count_statement, ordered, selection, stream
 
 #: Stations looked up per statement (a key pair is two bound parameters; SQLite allows
 #: 32766, PostgreSQL 65535).
 _STATION_CHUNK = 500
+#: Rows per list of :meth:`Store.measurement_batches`.
+SAMPLE_BATCH = 20_000
 
 
 def series_key(m: Measurement) -> str:
@@ -275,6 +277,31 @@ class Store:
         with self.engine.connect() as c:
             return _dicts(c.execute(stmt))
 
+    def measurement_batches(
+        self, q: Query | None = None, size: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """:meth:`measurements` in lists of about ``size`` rows, read by one statement,
+        each list ending where the sampling time changes: the results of one sample
+        share their sampling time, so they stay in one list, and an analysis that sums
+        a sample's results (the limits engine) can run list by list, in memory bounded
+        by ``size`` (default :data:`SAMPLE_BATCH`) rather than by the table."""
+        q = q or Query()
+        size = size or SAMPLE_BATCH
+        carry: list[dict[str, Any]] = []
+        for part in stream(self.engine, ordered(selection(q), q), size):
+            rows = carry + _dicts(part)
+            last = rows[-1]["sampled_at"]
+            cut = len(rows)
+            while cut > 0 and rows[cut - 1]["sampled_at"] == last:
+                cut -= 1
+            if cut == 0:  # one sampling time so far: read on
+                carry = rows
+                continue
+            yield rows[:cut]
+            carry = rows[cut:]
+        if carry:
+            yield carry
+
     def count(self, q: Query | None = None) -> int:
         """How many rows ``q`` filters (its order, page and ``after`` key ignored)."""
         with self.engine.connect() as c:
@@ -366,9 +393,12 @@ class Store:
 
 
 def _dicts(result: Any) -> list[dict[str, Any]]:
-    """Index rows as dicts, times in UTC and ``retracted`` a bool (zipping the keys once
-    costs half of what a mapping per row does, on a page of 100 rows)."""
-    keys = list(result.keys())
+    """Index rows (a result, or a list of its rows) as dicts, times in UTC and
+    ``retracted`` a bool (zipping the keys once costs half of what a mapping per row
+    does, on a page of 100 rows)."""
+    if not result:
+        return []
+    keys = list(result.keys() if hasattr(result, "keys") else result[0]._fields)
     times = [i for i, k in enumerate(keys) if k in ("sampled_at", "reference_date")]
     flag = keys.index("retracted") if "retracted" in keys else None
     out = []

@@ -1,0 +1,74 @@
+"""The limits summaries and the food view evaluate a batch of samples at a time (memory
+bounded by the batch, not the table): the same counts as one evaluation of everything."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from seawitness.analysis.limits import evaluate_all
+from seawitness.service import Service, views
+from seawitness.store import store as store_module
+from seawitness.store.records import current_measurements
+from seawitness.store.store import Query
+
+
+def _one_pass_limits(svc: Service, name: str) -> dict[str, Any]:
+    """The rule set evaluated over every result at once, as the summary did before."""
+    rs = svc.rule_set(name)
+    media = sorted({m.value for r in rs.rules if r.evaluated for m in r.media})
+    nuclides = sorted({n for r in rs.rules if r.evaluated for n in r.all_nuclides})
+    ms = [
+        m
+        for med in media
+        for nuc in nuclides
+        for m in current_measurements(svc.store, Query(medium=med, nuclide=nuc))
+    ]
+    evs = evaluate_all(ms, rs, zones=svc.zones())
+    return {
+        "evaluations": len(evs),
+        "counts": Counter(e.classification.value for e in evs),
+        "results": len({m.id for e in evs for m in e.inputs}),
+        "ratios": sorted((e.ratio for e in evs if e.ratio is not None), reverse=True),
+    }
+
+
+@pytest.mark.parametrize("rules", ["jp-tepco-sea", "jp-mhlw", "cn-gb14882"])
+def test_batched_limits_count_as_one_pass(
+    instance: Any, monkeypatch: pytest.MonkeyPatch, rules: str
+) -> None:
+    monkeypatch.setattr(store_module, "SAMPLE_BATCH", 37)  # many small batches
+    got = Service.open(instance.store, instance.origin).limits(rules)
+    want = _one_pass_limits(Service.open(instance.store, instance.origin), rules)
+    assert got["evaluations"] == want["evaluations"] > 0
+    assert {k: v for k, v in got["counts"].items() if v} == dict(want["counts"])
+    assert got["results"] == want["results"] == sum(got["counts_by_result"].values())
+    top = sorted(
+        (h["ratio"] for r in got["rules"] for h in r["highest"] if h["ratio"] is not None),
+        reverse=True,
+    )
+    assert top[:3] == want["ratios"][:3]
+
+
+def test_batched_food_view_counts_as_one_batch(
+    instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = views.food_view(Service.open(instance.store, instance.origin), "jp-mhlw")
+    monkeypatch.setattr(store_module, "SAMPLE_BATCH", 5)
+    small = views.food_view(Service.open(instance.store, instance.origin), "jp-mhlw")
+    assert whole["results"] == small["results"] > 0
+    assert whole["counts"] == small["counts"]
+    assert [r["counts"] for r in whole["rules"]] == [r["counts"] for r in small["rules"]]
+    assert [w["ratio"] for w in whole["worst"]] == [w["ratio"] for w in small["worst"]]
+
+
+def test_batches_end_where_the_sampling_time_changes(instance: Any) -> None:
+    batches = list(instance.store.measurement_batches(Query(), size=10))
+    rows = [r for b in batches for r in b]
+    assert [r["leaf_index"] for r in rows] == [
+        r["leaf_index"] for r in instance.store.measurements(Query())
+    ]
+    for a, b in zip(batches, batches[1:], strict=False):
+        assert a[-1]["sampled_at"] != b[0]["sampled_at"]
