@@ -72,3 +72,48 @@ def test_batches_end_where_the_sampling_time_changes(instance: Any) -> None:
     ]
     for a, b in zip(batches, batches[1:], strict=False):
         assert a[-1]["sampled_at"] != b[0]["sampled_at"]
+
+
+def _series(times_h: list[float]) -> list[dict[str, Any]]:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    return [{"sampled_at": t0 + timedelta(hours=h), "n": i} for i, h in enumerate(times_h)]
+
+
+def test_lab_pairs_offer_the_nearest_results_and_stay_linear(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    from seawitness.service import labs
+
+    rng = random.Random(3)
+    week = 7 * 86400
+    # sparse windows (a result every few days): the bound changes nothing
+    ra = _series(sorted(rng.uniform(0, 24 * 365) for _ in range(200)))
+    rb = _series(sorted(rng.uniform(0, 24 * 365) for _ in range(150)))
+    bounded = labs._match(ra, rb, week)
+    monkeypatch.setattr(labs, "NEAREST", 10**9)
+    unbounded = labs._match(ra, rb, week)
+    assert [(a["n"], b["n"]) for a, b in bounded] == [(a["n"], b["n"]) for a, b in unbounded]
+    assert len(bounded) > 100  # most results find a partner within a week
+    monkeypatch.undo()
+    # a dense pair of series: hourly results, so a week's window holds 337 of them
+    dense_a, dense_b = (
+        _series([float(h) for h in range(3000)]),
+        _series([h + 0.5 for h in range(3000)]),
+    )
+    seen: list[int] = []
+    real_sorted = sorted
+
+    def counting_sorted(x: Any, **kw: Any) -> Any:
+        x = list(x)
+        seen.append(len(x))
+        return real_sorted(x, **kw)
+
+    monkeypatch.setattr(labs, "sorted", counting_sorted, raising=False)
+    pairs = labs._match(dense_a, dense_b, week)
+    assert len(pairs) == 3000  # each hour pairs with the half hour after it
+    assert all((b["sampled_at"] - a["sampled_at"]).total_seconds() == 1800 for a, b in pairs)
+    assert max(seen) <= 2 * labs.NEAREST * 3000  # candidates grow with the results
