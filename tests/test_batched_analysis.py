@@ -117,3 +117,30 @@ def test_lab_pairs_offer_the_nearest_results_and_stay_linear(
     assert len(pairs) == 3000  # each hour pairs with the half hour after it
     assert all((b["sampled_at"] - a["sampled_at"]).total_seconds() == 1800 for a, b in pairs)
     assert max(seen) <= 2 * labs.NEAREST * 3000  # candidates grow with the results
+
+
+def test_many_visitors_asking_for_a_limits_summary_start_one_computation(
+    instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    svc = Service.open(instance.store, instance.origin)
+    release = threading.Event()
+    calls: list[str] = []
+    real = Service.limits
+
+    def slow(self: Service, name: str) -> dict[str, Any]:
+        calls.append(name)
+        release.wait(30)
+        return real(self, name)
+
+    monkeypatch.setattr(Service, "limits", slow)
+    before = threading.active_count()
+    assert all(svc.limits_if_ready("jp-mhlw") is None for _ in range(50))
+    assert threading.active_count() <= before + 1  # one thread, not fifty
+    release.set()
+    for _ in range(300):
+        if svc.limits_if_ready("jp-mhlw") is not None:
+            break
+        threading.Event().wait(0.1)
+    assert svc.limits_if_ready("jp-mhlw") is not None and calls == ["jp-mhlw"]

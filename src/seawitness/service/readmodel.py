@@ -84,6 +84,7 @@ class Service:
     warming: threading.Event = field(default_factory=threading.Event, repr=False)
     _soon: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
     _soon_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _computing: set[str] = field(default_factory=set, repr=False)  # see limits_if_ready
 
     @classmethod
     def open(cls, store: Store, origin: str, bulk_dir: Path | None = None) -> Service:
@@ -508,7 +509,19 @@ class Service:
         rs = self.rule_set(name)
         got = self.cache.peek(self.tree_size(), ("limits", rs.id))
         if got is None:
-            threading.Thread(target=self.limits, args=(name,), daemon=True).start()
+            with self._soon_lock:  # one computation per rule set, however many visitors ask
+                if rs.id in self._computing:
+                    return None
+                self._computing.add(rs.id)
+
+            def run() -> None:
+                try:
+                    self.limits(name)
+                finally:
+                    with self._soon_lock:
+                        self._computing.discard(rs.id)
+
+            threading.Thread(target=run, name=f"limits-{rs.id}", daemon=True).start()
         return got
 
     def latest_near_outlet(self, per_station: int = 1) -> list[dict[str, Any]]:
