@@ -84,7 +84,6 @@ class Service:
     warming: threading.Event = field(default_factory=threading.Event, repr=False)
     _soon: dict[str, Future[Any]] = field(default_factory=dict, repr=False)
     _soon_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _computing: set[str] = field(default_factory=set, repr=False)  # see limits_if_ready
 
     @classmethod
     def open(cls, store: Store, origin: str, bulk_dir: Path | None = None) -> Service:
@@ -109,17 +108,9 @@ class Service:
             return None
         return bulk.find(self.bulk_dir, fmt, self.tree_size())
 
-    def soon(self, name: str, get: Callable[[], T], wait: float) -> T | None:
-        """``get()``, but while the start-up warm-up runs, no longer than ``wait`` seconds.
-
-        Outside the warm-up this is ``get()``. During it, a value that is not cached yet
-        is computed in a background thread (or the computation already under way for
-        ``name`` is joined); if it is not ready within ``wait`` seconds, None, and the
-        page says "being computed" instead of keeping its visitor waiting for seconds
-        of aggregates over a large index. The thread goes on and fills the cache.
-        """
-        if not self.warming.is_set():
-            return get()
+    def _in_background(self, name: str, get: Callable[[], T]) -> Future[T]:
+        """``get()`` in a thread of its own, or the one already under way for ``name``:
+        however many requests ask, one computation per name at a time."""
         with self._soon_lock:
             fut = self._soon.get(name)
             if fut is None:
@@ -135,6 +126,20 @@ class Service:
                             self._soon.pop(name, None)
 
                 threading.Thread(target=run, name=f"soon-{name}", daemon=True).start()
+        return fut
+
+    def soon(self, name: str, get: Callable[[], T], wait: float) -> T | None:
+        """``get()``, but while the start-up warm-up runs, no longer than ``wait`` seconds.
+
+        Outside the warm-up this is ``get()``. During it, a value that is not cached yet
+        is computed in a background thread (or the computation already under way for
+        ``name`` is joined); if it is not ready within ``wait`` seconds, None, and the
+        page says "being computed" instead of keeping its visitor waiting for seconds
+        of aggregates over a large index. The thread goes on and fills the cache.
+        """
+        if not self.warming.is_set():
+            return get()
+        fut = self._in_background(name, get)
         try:
             return fut.result(timeout=max(0.0, wait))
         except TimeoutError:
@@ -310,20 +315,14 @@ class Service:
         }
 
     # -- series and levels ----------------------------------------------------------------
-    def station_results(self, org: str, code: str, keep: bool = True) -> list[dict[str, Any]]:
+    def station_results(self, org: str, code: str) -> list[dict[str, Any]]:
         """Current results of one station, oldest first (read whole and cached: a station
-        page reads them all).
-
-        :param keep: False reads them without caching them unless they are cached
-            already, for a computation that visits many stations once (a station can
-            hold 100,000 results; all of them kept would be gigabytes).
-        """
+        page reads them all)."""
         self.station(org, code)
-        key = ("station_results", org, code)
-        if not keep:
-            got = self.cache.peek(self.tree_size(), key)
-            return got if got is not None else self.store.measurements(Query(station=code, org=org))
-        return self.cached(key, lambda: self.store.measurements(Query(station=code, org=org)))
+        return self.cached(
+            ("station_results", org, code),
+            lambda: self.store.measurements(Query(station=code, org=org)),
+        )
 
     def series(
         self,
@@ -508,20 +507,8 @@ class Service:
         None, so a page can say "being computed" instead of making a visitor wait."""
         rs = self.rule_set(name)
         got = self.cache.peek(self.tree_size(), ("limits", rs.id))
-        if got is None:
-            with self._soon_lock:  # one computation per rule set, however many visitors ask
-                if rs.id in self._computing:
-                    return None
-                self._computing.add(rs.id)
-
-            def run() -> None:
-                try:
-                    self.limits(name)
-                finally:
-                    with self._soon_lock:
-                        self._computing.discard(rs.id)
-
-            threading.Thread(target=run, name=f"limits-{rs.id}", daemon=True).start()
+        if got is None:  # one computation per rule set, however many visitors ask
+            self._in_background(f"limits-{rs.id}", lambda: self.limits(name))
         return got
 
     def latest_near_outlet(self, per_station: int = 1) -> list[dict[str, Any]]:
