@@ -113,7 +113,8 @@ def _ordered(source: Source, cols: list[ColumnElement[Any]], q: Query, scan: boo
 def _batches(
     source: Source, q: Query, text: bool, batch: int, scan: bool = False
 ) -> Generator[Sequence[Any], None, None]:
-    return stream(source, _ordered(source, _columns(source.dialect.name, text), q, scan), batch)
+    stmt = _ordered(source, _columns(source.dialect.name, text), q, scan)
+    return stream(source, stmt, batch, ahead=None if scan else q)
 
 
 def csv_chunks(
@@ -132,7 +133,8 @@ def csv_chunks(
     dialect = source.dialect.name
     cols = [_csv_sql(f, dialect) for f in MEASUREMENT_FIELDS]
     w = csv.writer(buf)
-    with closing(stream(source, _ordered(source, cols, q, scan), batch)) as batches:
+    stmt = _ordered(source, cols, q, scan)
+    with closing(stream(source, stmt, batch, ahead=None if scan else q)) as batches:
         for rows in batches:
             buf.seek(0)
             buf.truncate()
@@ -176,7 +178,7 @@ def ndjson_chunks(source: Source, q: Query, batch: int = STREAM_BATCH) -> Iterat
     """One JSON object per line: every field of the record and its log index fields."""
     stmt = ordered(selection(q, _columns(source.dialect.name, True)), q)
     enc = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-    with closing(stream(source, stmt, batch)) as batches:
+    with closing(stream(source, stmt, batch, ahead=q)) as batches:
         for rows in batches:
             yield "".join([enc(_json_row(r)) + "\n" for r in rows]).encode()
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from seawitness.store import schema as s
+from seawitness.store.readahead import ReadAhead
 
 if TYPE_CHECKING:
     from seawitness.store.store import Query
@@ -160,7 +161,10 @@ def snapshot(engine: Engine, scan: bool = False) -> Iterator[Connection]:
 
 
 def stream(
-    source: Engine | Connection, stmt: Select[Any], batch: int = STREAM_BATCH
+    source: Engine | Connection,
+    stmt: Select[Any],
+    batch: int = STREAM_BATCH,
+    ahead: Query | None = None,
 ) -> Generator[Sequence[Any], None, None]:
     """The rows of ``stmt`` in lists of up to ``batch`` rows, from one statement.
 
@@ -168,12 +172,27 @@ def stream(
     generator (a client that stops a download half-way, see :mod:`seawitness.api.downloads`)
     closes the cursor and gives the connection back to the pool at once. From a
     connection (a :func:`snapshot`), the connection stays the caller's.
+
+    ``ahead``: the query ``stmt`` reads in its time order; from an engine, its rows are
+    read a few batches ahead on other connections while this one reads them
+    (:mod:`~seawitness.store.readahead`), so that a table that is not in memory is
+    read from disk several rows at a time rather than one.
     """
     if isinstance(source, Connection):
         yield from _partitions(source, stmt, batch)
         return
-    with source.connect() as conn:
-        yield from _partitions(conn, stmt, batch)
+    ra = ReadAhead(source, ahead) if ahead is not None else None
+    try:
+        if ra is not None:
+            ra.start()
+        with source.connect() as conn:
+            for rows in _partitions(conn, stmt, batch):
+                if ra is not None:
+                    ra.advance(len(rows))
+                yield rows
+    finally:
+        if ra is not None:
+            ra.close()
 
 
 def _partitions(
