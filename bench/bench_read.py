@@ -122,12 +122,27 @@ class Server:
         nxt = body.get("next_url") or ""
         return nxt.replace(self.base, "") if nxt else self.page() + f"&_next={body['next']}"
 
-    def csv(self, filtered: bool) -> str:
+    def csv(self, filtered: bool, time_order: bool = False) -> str:
+        """Ours always answers in time order; Datasette in its primary key's (storage)
+        order unless ``time_order`` (``_sort=sampled_at``: the same rows in our order)."""
         if self.kind == "ours":
             return "/api/v1/measurements?format=csv" + (f"&nuclide={NUCLIDE}" if filtered else "")
-        return "/db/measurements.csv?_stream=on&_size=max" + (
-            f"&nuclide={NUCLIDE}" if filtered else ""
+        return (
+            "/db/measurements.csv?_stream=on&_size=max"
+            + (f"&nuclide={NUCLIDE}" if filtered else "")
+            + ("&_sort=sampled_at" if time_order else "")
         )
+
+
+def _drop_caches() -> bool:
+    """Empty the operating system's page cache (root only): a download then reads every
+    page it needs from disk, as it does when the database is larger than memory."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
 
 
 def _latency(client: httpx.Client, url: str, n: int) -> dict[str, float]:
@@ -327,6 +342,17 @@ def run_size(n: int, args: argparse.Namespace, tpl: Any, stations: Any) -> dict[
                         )
             for s in servers:
                 res[s.name]["csv_filtered"] = [_download(client, s, s.csv(True), 0)]
+                if s.kind == "datasette":
+                    url = s.csv(True, time_order=True)
+                    res[s.name]["csv_filtered_time"] = [_download(client, s, url, 0)]
+            # the same with nothing in the page cache, each after emptying it (root only)
+            out["cold"] = args.cold and _drop_caches()
+            for s in servers if out["cold"] else []:
+                res[s.name]["csv_filtered_cold"] = [_download(client, s, s.csv(True), 0)]
+                if s.kind == "datasette" and _drop_caches():
+                    url = s.csv(True, time_order=True)
+                    res[s.name]["csv_filtered_time_cold"] = [_download(client, s, url, 0)]
+                _drop_caches()
             for s in servers:
                 res[s.name]["csv_all"] = [_download(client, s, s.csv(False), n)]
             for s in servers:
@@ -366,6 +392,8 @@ def report(runs: list[dict[str, Any]]) -> None:
         print(f"\n== {n:,} results  (build s: {run['build_s']}; first answer s: {run['start_s']})")
         warm = "on" if run.get("warm", True) else "off (--no-warm)"
         print(f"seawitness servers' dashboard warm-up: {warm}")
+        if not run.get("cold"):
+            print("*_cold: not measured (--no-cold, or the page cache cannot be emptied)")
         for name, bind in run.get("bind_s", {}).items():
             first = run["start_s"][name]
             line = f"{name:18s} bound {bind:.2f} s after start"
@@ -389,21 +417,31 @@ def report(runs: list[dict[str, Any]]) -> None:
                 f"bulk files ({backend}): built in {b['s']:.1f} s, {b['rows_per_s']:,.0f} rows/s"
                 f" (CSV + Parquet, {b['MB']:,.0f} MB)"
             )
-        for key in ("csv_filtered", "csv_all", "csv_all_live", "parquet_all", "parquet_all_live"):
+        for key in (
+            "csv_filtered",
+            "csv_filtered_time",
+            "csv_filtered_cold",
+            "csv_filtered_time_cold",
+            "csv_all",
+            "csv_all_live",
+            "parquet_all",
+            "parquet_all_live",
+        ):
             for name, got in r.items():
                 if key not in got:
                     continue
                 v = got[key]
                 line = (
-                    f"{key:12s} {name:18s} {v['rows']:>10,.0f} rows "
+                    f"{key:22s} {name:18s} {v['rows']:>10,.0f} rows "
                     f"{v['rows_per_s']:>10,.0f} rows/s"
                     f"  {v['MB_per_s']:6.1f} MB/s  first byte {v['first_byte_s']:6.2f} s"
                     f"  RSS {v['rss_start_MiB']:.0f}->{v['rss_peak_MiB']:.0f} MiB"
                     f" (heap {v['anon_start_MiB']:.0f}->{v['anon_peak_MiB']:.0f})"
                     + ("  (bulk file)" if v.get("bulk_file") else "")
                 )
-                if name != ours and ours in r and key in r[ours]:
-                    ratio = r[ours][key]["rows_per_s"] / v["rows_per_s"]
+                base = key.replace("_time", "")  # ours is always in time order
+                if name != ours and ours in r and base in r[ours]:
+                    ratio = r[ours][base]["rows_per_s"] / v["rows_per_s"]
                     line += f"   {ours} is {ratio:.2f}x faster"
                 print(line)
     if len(runs) > 1:
@@ -447,6 +485,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--no-warm", action="store_true", help="serve ours without the dashboard's warm-up"
+    )
+    ap.add_argument(
+        "--no-cold",
+        dest="cold",
+        action="store_false",
+        help="skip the filtered CSV read with the page cache emptied before it (needs root)",
     )
     ap.add_argument("--datasette", default=None)
     args = ap.parse_args()

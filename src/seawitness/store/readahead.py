@@ -8,17 +8,18 @@ While the table is in the page cache that costs nothing. When it is not, because
 table is larger than memory or other work evicted it, every row is a random disk read,
 made one at a time: the disk waits for Python to format the previous row, and Python
 for the disk. Measured at 10 million results on SQLite, ``nuclide=H-3`` (899k rows)
-with the page cache dropped first: 13k rows/s, against 40k rows/s with the table in
-memory (``bench/README.md``).
+with the page cache dropped first: 14.6k rows/s, against 41–51k rows/s with the
+table in memory (``bench/README.md``).
 
 :class:`ReadAhead` walks the keys of the same selection in an index alone (``(sampled_at,
-leaf_index)``, which each filter's index holds), cuts them into ranges of ``rows``
-keys, and has a few worker connections read the rows of each range (a count of a column
+leaf_index)``, which each filter's index holds), cuts them into time spans of ``rows``
+keys, and has a few worker connections read the rows of each span (a count of a column
 only the table holds, so the database fetches each row's table page) at most ``window``
-ranges ahead of the download. Several reads are then waiting on the disk at once, as a
-bitmap heap scan or a database's own prefetching would have them. Measured as above:
-13k → 29k rows/s with three workers; with the table in memory, 40.2k and 40.0k rows/s
-without and with it.
+spans ahead of the download. Several reads then wait on the disk at once, as in a
+bitmap heap scan or a database's own prefetching. Measured as above, through
+:func:`seawitness.export.stream.csv_chunks`: 14.6k → 27.1k rows/s with three workers (a
+first version with 3, 6 and 12 workers: 29.0k, 28.3k and 24.4k rows/s); with the table
+in memory, 45–47k rows/s without and 40–44k with it (2 runs each, 2 cores).
 
 The download reads exactly what it read before, from its own statement and snapshot;
 the workers only bring pages into the operating system's page cache (and PostgreSQL's
@@ -78,11 +79,11 @@ def covered(q: Query) -> bool:
 
 
 class ReadAhead:
-    """Reads the rows of ``q``'s selection a few ranges ahead of a download of it.
+    """Reads the rows of ``q``'s selection a few time spans ahead of a download of it.
 
     Use :meth:`start` (False when no slot was free or the filters are not covered),
     :meth:`advance` after each batch the download has read, and :meth:`close` when it
-    stops for any reason: it waits for the workers to finish their current range and
+    stops for any reason: it waits for the workers to finish their current span and
     give their connections back.
     """
 
@@ -97,7 +98,7 @@ class ReadAhead:
         self._stop = threading.Event()
         self._moved = threading.Condition()
         self._read = 0  # rows the download has read
-        self._ranges: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
+        self._spans: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._slot = False
         self.spans_read = 0  # time spans the workers have read
@@ -125,7 +126,7 @@ class ReadAhead:
         with self._moved:
             self._moved.notify_all()
         for _ in range(self.n_workers):
-            self._ranges.put(None)
+            self._spans.put(None)
         for t in self._threads:
             t.join()
         self._threads = []
@@ -155,7 +156,7 @@ class ReadAhead:
     # -- the threads
 
     def _walk(self) -> None:
-        """Put the time span of each ``rows`` keys in the queue, ``window`` ranges ahead
+        """Put the time span of each ``rows`` keys in the queue, ``window`` spans ahead
         of the download at most."""
         stmt = self.keys_statement()
         try:
@@ -173,12 +174,12 @@ class ReadAhead:
                                 self._moved.wait()
                         if self._stop.is_set():
                             return
-                        self._ranges.put((part[0][0], part[-1][0]))
+                        self._spans.put((part[0][0], part[-1][0]))
         except Exception:  # an optimisation: the download goes on without it
             log.debug("read-ahead key walk stopped", exc_info=True)
         finally:
             for _ in range(self.n_workers):
-                self._ranges.put(None)
+                self._spans.put(None)
 
     def _work(self) -> None:
         """Read the rows of one time span after another (a count of ``value``, which
@@ -187,12 +188,12 @@ class ReadAhead:
         try:
             with self.engine.connect() as conn:
                 while not self._stop.is_set():
-                    span = self._ranges.get()
+                    span = self._spans.get()
                     if span is None:
                         return
                     lo, hi = sorted(span)
                     conn.execute(stmt, {"lo": lo, "hi": hi}).scalar()
-                    conn.rollback()  # no snapshot held between ranges
+                    conn.rollback()  # no snapshot held between spans
                     with self._moved:
                         self.spans_read += 1
         except Exception:
