@@ -173,15 +173,18 @@ def stream(
     closes the cursor and gives the connection back to the pool at once. From a
     connection (a :func:`snapshot`), the connection stays the caller's.
 
-    ``ahead``: the query ``stmt`` reads in its time order; from an engine, its rows are
-    read a few batches ahead on other connections while this one reads them
+    ``ahead``: the query ``stmt`` reads in its time order; from a SQLite engine, its rows
+    are read a few batches ahead on other connections while this one reads them
     (:mod:`~seawitness.store.readahead`), so that a table that is not in memory is
     read from disk several rows at a time rather than one.
     """
     if isinstance(source, Connection):
         yield from _partitions(source, stmt, batch)
         return
-    ra = ReadAhead(source, ahead) if ahead is not None else None
+    # SQLite only: on PostgreSQL it measured no gain (10 M results, cold: 22.0k rows/s
+    # without it, 20.5k with it), so it is not paid for there
+    sqlite = source.dialect.name == "sqlite"
+    ra = ReadAhead(source, ahead) if ahead is not None and sqlite else None
     try:
         if ra is not None:
             ra.start()
