@@ -7,7 +7,8 @@ all servers, interleaved in one run:
 
 * a station's series, a filtered page of 100 and the next page by cursor: p50/p95 and
   requests/s (sequential requests);
-* a filtered CSV download and the whole-table CSV and Parquet downloads: rows/s;
+* a filtered CSV download (again after emptying the page cache, if run as root) and the
+  whole-table CSV and Parquet downloads: rows/s;
 * the server's resident memory (RSS) sampled during the whole-table download.
 
     python bench/bench_read.py --sizes 1000000,10000000      # needs tens of GB in --dir
