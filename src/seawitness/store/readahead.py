@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from contextlib import closing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -162,23 +163,24 @@ class ReadAhead:
     def _walk(self) -> None:
         """Put the time span of each ``rows`` keys in the queue, ``window`` spans ahead
         of the download at most."""
+        from seawitness.store.select import _partitions
+
         stmt = self.keys_statement()
         try:
-            with self.engine.connect() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=self.rows).execute(
-                    stmt
-                )
-                with result:
-                    for j, part in enumerate(result.partitions(self.rows)):
-                        with self._moved:
-                            while (
-                                j * self.rows > self._read + self.window * self.rows
-                                and not self._stop.is_set()
-                            ):
-                                self._moved.wait()
-                        if self._stop.is_set():
-                            return
-                        self._spans.put((part[0][0], part[-1][0]))
+            with (
+                self.engine.connect() as conn,
+                closing(_partitions(conn, stmt, self.rows)) as parts,
+            ):
+                for j, part in enumerate(parts):
+                    with self._moved:
+                        while (
+                            j * self.rows > self._read + self.window * self.rows
+                            and not self._stop.is_set()
+                        ):
+                            self._moved.wait()
+                    if self._stop.is_set():
+                        return
+                    self._spans.put((part[0][0], part[-1][0]))
         except Exception:  # an optimisation: the download goes on without it
             log.debug("read-ahead key walk stopped", exc_info=True)
         finally:
