@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
+from plans import plan as query_plan
 from seawitness.export.stream import csv_chunks, ndjson_chunks, parquet_chunks
 from seawitness.export.tables import _cell
 from seawitness.model.columns import MEASUREMENT_FIELDS
@@ -52,20 +53,14 @@ def test_pages_are_ordered_index_reads_on_both_backends(
     engine = instance.store.engine
     sql = _sql(engine, q)
     with engine.connect() as c:
-        if engine.dialect.name == "sqlite":
-            c.exec_driver_sql("ANALYZE")
-            plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
-            assert f"USING INDEX {index}" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan  # no sort step
-            assert "ix_measurements_supersedes" in plan, plan
-        else:
-            # a small table: make the planner show what it does at scale
-            c.exec_driver_sql("ANALYZE measurements")
-            c.exec_driver_sql("SET enable_seqscan = off")
-            c.exec_driver_sql("SET enable_sort = off")
-            plan = " | ".join(r[0] for r in c.exec_driver_sql("EXPLAIN " + sql))
-            assert index in plan, plan
-            assert " Sort " not in f" {plan} " and "Seq Scan on measurements" not in plan, plan
+        plan = query_plan(c, sql)
+    if engine.dialect.name == "sqlite":
+        assert f"USING INDEX {index}" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # no sort step
+        assert "ix_measurements_supersedes" in plan, plan
+    else:
+        assert index in plan, plan
+        assert " Sort " not in f" {plan} " and "Seq Scan on measurements" not in plan, plan
 
 
 def test_current_versions_are_the_heads(rich: Any) -> None:  # noqa: F811

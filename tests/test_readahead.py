@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import seawitness.store.readahead as readahead
+from plans import plan as query_plan
 from seawitness.export.stream import csv_chunks, ndjson_chunks, parquet_chunks
 from seawitness.store.readahead import ReadAhead, covered
 from seawitness.store.store import Query
@@ -52,22 +53,15 @@ def test_key_walk_reads_one_index_and_spans_read_the_table_through_it(
     keys = _compiled(engine, ra.keys_statement())
     span = _compiled(engine, ra.span_statement(), lo=_lit(engine, LO), hi=_lit(engine, HI))
     with engine.connect() as c:
-        if engine.dialect.name == "sqlite":
-            c.exec_driver_sql("ANALYZE")
-            plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + keys))
-            assert f"USING COVERING INDEX {index}" in plan, plan  # no table page read
-            assert "TEMP B-TREE" not in plan, plan
-            plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + span))
-            assert f"SEARCH measurements USING INDEX {index}" in plan, plan
-            assert "sampled_at>? AND sampled_at<?" in plan.replace("=", ""), plan  # a range
-        else:
-            c.exec_driver_sql("ANALYZE measurements")
-            c.exec_driver_sql("SET enable_seqscan = off")
-            c.exec_driver_sql("SET enable_sort = off")
-            plan = " | ".join(r[0] for r in c.exec_driver_sql("EXPLAIN " + keys))
-            assert "Index Only Scan" in plan and index in plan, plan
-            plan = " | ".join(r[0] for r in c.exec_driver_sql("EXPLAIN " + span))
-            assert index in plan and "Seq Scan on measurements" not in plan, plan
+        keys_plan, span_plan = query_plan(c, keys), query_plan(c, span)
+    if engine.dialect.name == "sqlite":
+        assert f"USING COVERING INDEX {index}" in keys_plan, keys_plan  # no table page read
+        assert "TEMP B-TREE" not in keys_plan, keys_plan
+        assert f"SEARCH measurements USING INDEX {index}" in span_plan, span_plan
+        assert "sampled_at>? AND sampled_at<?" in span_plan.replace("=", ""), span_plan
+    else:
+        assert "Index Only Scan" in keys_plan and index in keys_plan, keys_plan
+        assert index in span_plan and "Seq Scan on measurements" not in span_plan, span_plan
 
 
 def test_only_filters_an_index_covers_are_read_ahead() -> None:
